@@ -1,0 +1,13 @@
+/*
+ * feature_store.h
+ *		Declarations shared between the modules of the feature_store extension.
+ */
+#ifndef FEATURE_STORE_H
+#define FEATURE_STORE_H
+
+#include "postgres.h"
+
+/* GUC: the database the background worker serves. */
+extern char *fs_worker_database;
+
+#endif							/* FEATURE_STORE_H */

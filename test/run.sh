@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every test: pg_regress (sql/, expected/), isolation specs
+# (test/isolation/) and TAP tests (test/t/) against a throwaway server with the
+# staged extension preloaded.  Ends with one line "tests: N passed, M failed".
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+trap fs_stop_server EXIT
+fs_start_server
+OUT="$REPO/build/test-output"
+rm -rf "$OUT"; mkdir -p "$OUT"
+passed=0 failed=0
+
+# Adds the counts from a pg_regress-style summary in file $1.
+count_regress() {
+	local n m
+	if n=$(grep -oP '^# All \K[0-9]+(?= tests passed)|^All \K[0-9]+(?= tests passed)' "$1"); then
+		passed=$((passed + n))
+	elif read -r m n < <(grep -oP '^#? ?\K[0-9]+ of [0-9]+(?= tests failed)' "$1" | sed 's/ of / /'); then
+		failed=$((failed + m)); passed=$((passed + n - m))
+	else
+		failed=$((failed + 1))
+	fi
+}
+
+regress_tests=$(cd "$REPO/sql" && ls *.sql 2>/dev/null | sed 's/\.sql$//' | sort)
+if [[ -n $regress_tests ]]; then
+	echo "== pg_regress"
+	"$PGXS_DIR/src/test/regress/pg_regress" --host="$PGHOST" --port="$PGPORT" --user=postgres \
+		--inputdir="$REPO" --outputdir="$OUT/regress" --load-extension=feature_store \
+		--dbname=contrib_regression $regress_tests 2>&1 | tee "$OUT/regress.log"
+	count_regress "$OUT/regress.log"
+	[[ -s $OUT/regress/regression.diffs ]] && head -c 20000 "$OUT/regress/regression.diffs"
+fi
+
+iso_tests=$(cd "$REPO/test/isolation/specs" && ls *.spec 2>/dev/null | sed 's/\.spec$//' | sort)
+if [[ -n $iso_tests ]]; then
+	echo "== isolation"
+	"$PGXS_DIR/src/test/isolation/pg_isolation_regress" --host="$PGHOST" --port="$PGPORT" --user=postgres \
+		--inputdir="$REPO/test/isolation" --outputdir="$OUT/isolation" --load-extension=feature_store \
+		--dbname=isolation_regression $iso_tests 2>&1 | tee "$OUT/isolation.log"
+	count_regress "$OUT/isolation.log"
+	[[ -s $OUT/isolation/regression.diffs ]] && head -c 20000 "$OUT/isolation/regression.diffs"
+fi
+
+if compgen -G "$REPO/test/t/*.pl" >/dev/null; then
+	echo "== TAP"
+	# TAP clusters run initdb as the current user, which must not be root:
+	# run from a copy the postgres user can read and write.
+	tap="$FS_WORK/tap"
+	mkdir -p "$tap"
+	cp -r "$REPO/test/t" "$REPO/test/perl" "$tap/"
+	[[ $(id -u) == 0 ]] && chown -R postgres: "$tap"
+	(cd "$tap" && as_pg env PATH="$PATH" FS_STAGE="$FS_WORK/stage" FS_LIBDIR="$("$PG_CONFIG" --pkglibdir)" \
+		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" TESTDIR="$tap" \
+		prove -I "$PGXS_DIR/src/test/perl" -I "$tap/perl" t/) 2>&1 | tee "$OUT/tap.log"
+	tests=$(grep -oP '^Files=[0-9]+, Tests=\K[0-9]+' "$OUT/tap.log" || echo 0)
+	bad=$(grep -oP 'Failed \K[0-9]+(?=/[0-9]+ subtests)' "$OUT/tap.log" | awk '{s+=$1} END {print s+0}')
+	dubious=$(grep -c 'Dubious' "$OUT/tap.log" || true)
+	passed=$((passed + tests - ${bad:-0})); failed=$((failed + ${bad:-0} + dubious))
+	[[ -d $tap/tmp_check/log ]] && cp -r "$tap/tmp_check/log" "$OUT/tap-logs"
+	grep -q '^Result: PASS' "$OUT/tap.log" || failed=$((failed > 0 ? failed : 1))
+fi
+
+echo "tests: $passed passed, $failed failed"
+((failed == 0))
