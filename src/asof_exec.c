@@ -1,0 +1,588 @@
+/*
+ * asof_exec.c
+ *		Execution and EXPLAIN of the AsofJoin custom scan.
+ *
+ * Merge strategy: both inputs arrive ordered by (keys, time).  For each spine
+ * row the feature input is advanced while its rows belong to the same keys
+ * and are not later than the spine time.  Without other join conditions only
+ * the last such row is kept (constant memory); with them, the rows of the
+ * current key group up to the spine time are kept in a tuplestore (which
+ * spills past work_mem) and read backwards until a row passes them.
+ *
+ * Index probe strategy: for each spine row, a backward btree scan of the
+ * feature table positioned at (keys, time) returns candidates newest first.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/extensible.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/sortsupport.h"
+#include "utils/tuplestore.h"
+
+#include "asof.h"
+
+/* Execution state of an AsofJoin. */
+typedef struct AsofState
+{
+	CustomScanState css;
+	AsofStrategy strategy;
+	JoinType	jointype;
+	bool		strict;
+	int			nkeys;
+	int			outer_natts;
+	int			inner_natts;
+	AttrNumber *outer_key_att;
+	AttrNumber *inner_key_att;	/* probe: index column of the key */
+	SortSupportData *key_ssup;	/* compares outer key with inner key */
+	AttrNumber	outer_ts_att;
+	AttrNumber	inner_ts_att;
+	SortSupportData ts_ssup;
+	ExprState  *cand_qual;		/* other ON conditions, per candidate */
+	ExprState  *base_qual;		/* probe: the feature table's own filters */
+	TupleTableSlot *scanslot;
+
+	/* merge */
+	PlanState  *outer_ps;
+	PlanState  *inner_ps;
+	TupleTableSlot *inner_cur;	/* current feature row, not yet consumed */
+	bool		inner_done;
+	TupleTableSlot *match_slot; /* latest qualifying row (no other quals) */
+	bool		match_valid;
+	Tuplestorestate *group;		/* rows of the key group (other quals) */
+	int64		group_n;
+	TupleTableSlot *group_first;	/* first row of that group */
+	TupleTableSlot *cand_slot;
+
+	/* probe */
+	Oid			heap_oid;
+	Oid			index_oid;
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;
+	ScanKeyData *scankeys;
+	Oid		   *eqprocs;
+	Oid			ts_leproc;
+	Oid			ts_coll;
+	AttrNumber *probe_cols;
+	int			probe_maxatt;
+	TupleTableSlot *heapslot;
+} AsofState;
+
+static void AsofBegin(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *AsofExec(CustomScanState *node);
+static void AsofEnd(CustomScanState *node);
+static void AsofReScan(CustomScanState *node);
+static void AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es);
+
+static CustomExecMethods AsofExecMethods = {
+	.CustomName = ASOF_NODE_NAME,
+	.BeginCustomScan = AsofBegin,
+	.ExecCustomScan = AsofExec,
+	.EndCustomScan = AsofEnd,
+	.ReScanCustomScan = AsofReScan,
+	.ExplainCustomScan = AsofExplain,
+};
+
+CustomScanMethods AsofScanMethods = {
+	.CustomName = ASOF_NODE_NAME,
+	.CreateCustomScanState = AsofCreateScanState,
+};
+
+/* Allocates the scan state of an AsofJoin plan node. */
+Node *
+AsofCreateScanState(CustomScan *cscan)
+{
+	AsofState  *st = (AsofState *) newNode(sizeof(AsofState), T_CustomScanState);
+
+	st->css.methods = &AsofExecMethods;
+	return (Node *) st;
+}
+
+/* Prepares a comparator for values of lefttype and righttype. */
+static void
+AsofPrepareComparator(SortSupport ssup, Oid cmpproc, Oid collation,
+					  bool nulls_first, bool reverse, Oid opfamily_type)
+{
+	memset(ssup, 0, sizeof(SortSupportData));
+	ssup->ssup_cxt = CurrentMemoryContext;
+	ssup->ssup_collation = collation;
+	ssup->ssup_nulls_first = nulls_first;
+	ssup->ssup_reverse = reverse;
+	ssup->abbreviate = false;
+	PrepareSortSupportComparisonShim(cmpproc, ssup);
+}
+
+/* Sets up the state of an AsofJoin from its plan. */
+static void
+AsofBegin(CustomScanState *node, EState *estate, int eflags)
+{
+	AsofState  *st = (AsofState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *priv = cscan->custom_private;
+	List	   *hdr = linitial(priv);
+	List	   *outer_att = list_nth(priv, ASOF_PRIV_KEY_OUTER);
+	List	   *inner_att = list_nth(priv, ASOF_PRIV_KEY_INNER);
+	List	   *procs = list_nth(priv, ASOF_PRIV_KEY_PROC);
+	List	   *colls = list_nth(priv, ASOF_PRIV_KEY_COLL);
+	List	   *flags = list_nth(priv, ASOF_PRIV_KEY_FLAGS);
+	List	   *eqprocs = list_nth(priv, ASOF_PRIV_KEY_EQPROC);
+	List	   *probe_cols = list_nth(priv, ASOF_PRIV_PROBE_COLS);
+	List	   *cand = linitial(cscan->custom_exprs);
+	List	   *base = lthird(cscan->custom_exprs);
+	int			i;
+	TupleDesc	scandesc;
+
+	st->strategy = list_nth_int(hdr, ASOF_H_STRATEGY);
+	st->jointype = list_nth_int(hdr, ASOF_H_JOINTYPE);
+	st->strict = list_nth_int(hdr, ASOF_H_STRICT);
+	st->outer_natts = list_nth_int(hdr, ASOF_H_OUTER_NATTS);
+	st->inner_natts = list_nth_int(hdr, ASOF_H_INNER_NATTS);
+	st->outer_ts_att = list_nth_int(hdr, ASOF_H_OUTER_TS);
+	st->inner_ts_att = list_nth_int(hdr, ASOF_H_INNER_TS);
+	st->index_oid = (Oid) list_nth_int(hdr, ASOF_H_INDEX);
+	st->heap_oid = (Oid) list_nth_int(hdr, ASOF_H_HEAP);
+	st->ts_leproc = (Oid) list_nth_int(hdr, ASOF_H_TIME_LEPROC);
+	st->ts_coll = (Oid) list_nth_int(hdr, ASOF_H_TIME_COLL);
+	AsofPrepareComparator(&st->ts_ssup, (Oid) list_nth_int(hdr, ASOF_H_TIME_PROC),
+						  st->ts_coll, false, false, InvalidOid);
+
+	st->nkeys = list_length(outer_att);
+	st->outer_key_att = palloc(sizeof(AttrNumber) * Max(st->nkeys, 1));
+	st->inner_key_att = palloc(sizeof(AttrNumber) * Max(st->nkeys, 1));
+	st->key_ssup = palloc0(sizeof(SortSupportData) * Max(st->nkeys, 1));
+	st->eqprocs = palloc0(sizeof(Oid) * Max(st->nkeys, 1));
+	for (i = 0; i < st->nkeys; i++)
+	{
+		int			f = list_nth_int(flags, i);
+
+		st->outer_key_att[i] = list_nth_int(outer_att, i);
+		st->inner_key_att[i] = list_nth_int(inner_att, i);
+		AsofPrepareComparator(&st->key_ssup[i], list_nth_oid(procs, i),
+							  list_nth_oid(colls, i), (f & 1) != 0, (f & 2) != 0,
+							  InvalidOid);
+		if (eqprocs != NIL)
+			st->eqprocs[i] = list_nth_oid(eqprocs, i);
+	}
+
+	st->scanslot = node->ss.ss_ScanTupleSlot;
+	scandesc = st->scanslot->tts_tupleDescriptor;
+	st->cand_qual = cand ? ExecInitQual(cand, &node->ss.ps) : NULL;
+	st->base_qual = base ? ExecInitQual(base, &node->ss.ps) : NULL;
+
+	st->outer_ps = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
+	node->custom_ps = list_make1(st->outer_ps);
+
+	if (st->strategy == ASOF_MERGE)
+	{
+		TupleDesc	idesc;
+
+		st->inner_ps = ExecInitNode(lsecond(cscan->custom_plans), estate, eflags);
+		node->custom_ps = lappend(node->custom_ps, st->inner_ps);
+		idesc = ExecGetResultType(st->inner_ps);
+		st->match_slot = ExecAllocTableSlot(&estate->es_tupleTable, idesc, &TTSOpsVirtual);
+		if (st->cand_qual)
+		{
+			st->cand_slot = ExecAllocTableSlot(&estate->es_tupleTable, idesc, &TTSOpsMinimalTuple);
+			st->group_first = ExecAllocTableSlot(&estate->es_tupleTable, idesc, &TTSOpsVirtual);
+			st->group = tuplestore_begin_heap(true, false, work_mem);
+		}
+	}
+	else
+	{
+		int			n = list_length(probe_cols);
+
+		st->probe_cols = palloc(sizeof(AttrNumber) * Max(n, 1));
+		st->probe_maxatt = 0;
+		for (i = 0; i < n; i++)
+		{
+			st->probe_cols[i] = list_nth_int(probe_cols, i);
+			st->probe_maxatt = Max(st->probe_maxatt, st->probe_cols[i]);
+		}
+		st->heap = table_open(st->heap_oid, AccessShareLock);
+		st->index = index_open(st->index_oid, AccessShareLock);
+		st->heapslot = table_slot_create(st->heap, &estate->es_tupleTable);
+		st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1));
+		st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
+								   st->nkeys + 1, 0);
+	}
+	(void) scandesc;
+}
+
+/* Compares the keys of a spine row with those of a feature-layout row. */
+static inline int
+AsofCompareKeys(AsofState *st, TupleTableSlot *outer, TupleTableSlot *inner)
+{
+	int			i;
+
+	for (i = 0; i < st->nkeys; i++)
+	{
+		bool		n1,
+					n2;
+		Datum		d1 = slot_getattr(outer, st->outer_key_att[i], &n1);
+		Datum		d2 = slot_getattr(inner, st->inner_key_att[i], &n2);
+		int			c = ApplySortComparator(d1, n1, d2, n2, &st->key_ssup[i]);
+
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+/* Tells whether a spine row has a NULL key or time (it never matches). */
+static inline bool
+AsofOuterHasNull(AsofState *st, TupleTableSlot *outer, Datum *ts)
+{
+	bool		isnull;
+	int			i;
+
+	for (i = 0; i < st->nkeys; i++)
+	{
+		(void) slot_getattr(outer, st->outer_key_att[i], &isnull);
+		if (isnull)
+			return true;
+	}
+	*ts = slot_getattr(outer, st->outer_ts_att, &isnull);
+	return isnull;
+}
+
+/* Tells whether a feature time qualifies for a spine time. */
+static inline bool
+AsofTimeQualifies(AsofState *st, Datum spine_ts, Datum feat_ts)
+{
+	int			c = ApplySortComparator(spine_ts, false, feat_ts, false, &st->ts_ssup);
+
+	return st->strict ? c > 0 : c >= 0;
+}
+
+/* Builds the scan tuple from a spine row and a feature row (or NULLs). */
+static inline void
+AsofFillScanSlot(AsofState *st, TupleTableSlot *outer, TupleTableSlot *inner)
+{
+	TupleTableSlot *ss = st->scanslot;
+
+	ExecClearTuple(ss);
+	slot_getsomeattrs(outer, st->outer_natts);
+	memcpy(ss->tts_values, outer->tts_values, sizeof(Datum) * st->outer_natts);
+	memcpy(ss->tts_isnull, outer->tts_isnull, sizeof(bool) * st->outer_natts);
+	if (inner == NULL)
+		memset(ss->tts_isnull + st->outer_natts, true, sizeof(bool) * st->inner_natts);
+	else if (st->strategy == ASOF_MERGE)
+	{
+		slot_getsomeattrs(inner, st->inner_natts);
+		memcpy(ss->tts_values + st->outer_natts, inner->tts_values,
+			   sizeof(Datum) * st->inner_natts);
+		memcpy(ss->tts_isnull + st->outer_natts, inner->tts_isnull,
+			   sizeof(bool) * st->inner_natts);
+	}
+	else
+	{
+		int			i;
+
+		slot_getsomeattrs(inner, st->probe_maxatt);
+		for (i = 0; i < st->inner_natts; i++)
+		{
+			ss->tts_values[st->outer_natts + i] = inner->tts_values[st->probe_cols[i] - 1];
+			ss->tts_isnull[st->outer_natts + i] = inner->tts_isnull[st->probe_cols[i] - 1];
+		}
+	}
+	ExecStoreVirtualTuple(ss);
+}
+
+/* Returns the current feature row, fetching one if needed (NULL at end). */
+static inline TupleTableSlot *
+AsofInnerCurrent(AsofState *st)
+{
+	if (st->inner_cur == NULL && !st->inner_done)
+	{
+		TupleTableSlot *slot = ExecProcNode(st->inner_ps);
+
+		if (TupIsNull(slot))
+			st->inner_done = true;
+		else
+			st->inner_cur = slot;
+	}
+	return st->inner_cur;
+}
+
+/*
+ * Merge: advances the feature input up to the spine row, calling keep on
+ * every feature row of the spine's keys whose time qualifies.
+ */
+static inline void
+AsofAdvance(AsofState *st, TupleTableSlot *outer, Datum spine_ts, bool grouped)
+{
+	for (;;)
+	{
+		TupleTableSlot *in = AsofInnerCurrent(st);
+		int			c;
+		bool		isnull;
+		Datum		fts;
+
+		if (in == NULL)
+			return;
+		c = AsofCompareKeys(st, outer, in);
+		if (c > 0)
+		{
+			/* feature row of an earlier key: never needed again */
+			st->inner_cur = NULL;
+			continue;
+		}
+		if (c < 0)
+			return;
+		fts = slot_getattr(in, st->inner_ts_att, &isnull);
+		if (isnull || !AsofTimeQualifies(st, spine_ts, fts))
+			return;
+		if (grouped)
+		{
+			if (st->group_n == 0)
+				ExecCopySlot(st->group_first, in);
+			tuplestore_puttupleslot(st->group, in);
+			st->group_n++;
+		}
+		else
+		{
+			ExecCopySlot(st->match_slot, in);
+			st->match_valid = true;
+		}
+		st->inner_cur = NULL;
+	}
+}
+
+/* Merge: finds the match of one spine row, or NULL. */
+static TupleTableSlot *
+AsofMergeMatch(AsofState *st, TupleTableSlot *outer)
+{
+	Datum		spine_ts;
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+
+	if (AsofOuterHasNull(st, outer, &spine_ts))
+		return NULL;
+
+	if (st->cand_qual == NULL)
+	{
+		if (st->match_valid && AsofCompareKeys(st, outer, st->match_slot) != 0)
+			st->match_valid = false;
+		AsofAdvance(st, outer, spine_ts, false);
+		return st->match_valid ? st->match_slot : NULL;
+	}
+
+	/* other conditions: search the group's rows backwards */
+	if (st->group_n > 0 && AsofCompareKeys(st, outer, st->group_first) != 0)
+	{
+		tuplestore_clear(st->group);
+		st->group_n = 0;
+	}
+	AsofAdvance(st, outer, spine_ts, true);
+	if (st->group_n == 0)
+		return NULL;
+	tuplestore_rescan(st->group);
+	(void) tuplestore_skiptuples(st->group, st->group_n + 1, true);
+	while (tuplestore_gettupleslot(st->group, false, false, st->cand_slot))
+	{
+		AsofFillScanSlot(st, outer, st->cand_slot);
+		econtext->ecxt_scantuple = st->scanslot;
+		if (ExecQual(st->cand_qual, econtext))
+			return st->cand_slot;
+		ResetExprContext(econtext);
+	}
+	return NULL;
+}
+
+/* Probe: finds the match of one spine row through the index, or NULL. */
+static TupleTableSlot *
+AsofProbeMatch(AsofState *st, TupleTableSlot *outer)
+{
+	Datum		spine_ts;
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	int			i;
+
+	if (AsofOuterHasNull(st, outer, &spine_ts))
+		return NULL;
+	for (i = 0; i < st->nkeys; i++)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(outer, st->outer_key_att[i], &isnull);
+		int			col = st->inner_key_att[i];
+
+		ScanKeyEntryInitialize(&st->scankeys[col - 1], 0, col, BTEqualStrategyNumber,
+							   InvalidOid, st->key_ssup[i].ssup_collation,
+							   st->eqprocs[i], d);
+	}
+	ScanKeyEntryInitialize(&st->scankeys[st->nkeys], 0, st->nkeys + 1,
+						   st->strict ? BTLessStrategyNumber : BTLessEqualStrategyNumber,
+						   InvalidOid, st->ts_coll, st->ts_leproc, spine_ts);
+	index_rescan(st->scan, st->scankeys, st->nkeys + 1, NULL, 0);
+	while (index_getnext_slot(st->scan, BackwardScanDirection, st->heapslot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (st->base_qual == NULL && st->cand_qual == NULL)
+			return st->heapslot;
+		AsofFillScanSlot(st, outer, st->heapslot);
+		econtext->ecxt_scantuple = st->scanslot;
+		if ((st->base_qual == NULL || ExecQual(st->base_qual, econtext)) &&
+			(st->cand_qual == NULL || ExecQual(st->cand_qual, econtext)))
+			return st->heapslot;
+		ResetExprContext(econtext);
+	}
+	return NULL;
+}
+
+/* Returns the next joined row. */
+static TupleTableSlot *
+AsofExec(CustomScanState *node)
+{
+	AsofState  *st = (AsofState *) node;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	ExprState  *post = node->ss.ps.qual;
+	ProjectionInfo *proj = node->ss.ps.ps_ProjInfo;
+
+	for (;;)
+	{
+		TupleTableSlot *outer;
+		TupleTableSlot *match;
+
+		CHECK_FOR_INTERRUPTS();
+		ResetExprContext(econtext);
+		outer = ExecProcNode(st->outer_ps);
+		if (TupIsNull(outer))
+			return NULL;
+		if (st->strategy == ASOF_MERGE)
+			match = AsofMergeMatch(st, outer);
+		else
+			match = AsofProbeMatch(st, outer);
+
+		if (match == NULL && st->jointype == JOIN_INNER)
+			continue;
+		if (match != NULL && st->jointype == JOIN_ANTI)
+			continue;
+		AsofFillScanSlot(st, outer, match);
+		econtext->ecxt_scantuple = st->scanslot;
+		if (post && !ExecQual(post, econtext))
+		{
+			InstrCountFiltered1(node, 1);
+			continue;
+		}
+		if (proj)
+			return ExecProject(proj);
+		return st->scanslot;
+	}
+}
+
+/* Releases the resources of an AsofJoin. */
+static void
+AsofEnd(CustomScanState *node)
+{
+	AsofState  *st = (AsofState *) node;
+
+	if (st->group)
+		tuplestore_end(st->group);
+	if (st->scan)
+		index_endscan(st->scan);
+	if (st->index)
+		index_close(st->index, AccessShareLock);
+	if (st->heap)
+		table_close(st->heap, AccessShareLock);
+	ExecEndNode(st->outer_ps);
+	if (st->inner_ps)
+		ExecEndNode(st->inner_ps);
+}
+
+/* Restarts an AsofJoin from the beginning. */
+static void
+AsofReScan(CustomScanState *node)
+{
+	AsofState  *st = (AsofState *) node;
+
+	if (st->outer_ps->chgParam == NULL)
+		ExecReScan(st->outer_ps);
+	if (st->inner_ps && st->inner_ps->chgParam == NULL)
+		ExecReScan(st->inner_ps);
+	st->inner_cur = NULL;
+	st->inner_done = false;
+	st->match_valid = false;
+	if (st->group)
+		tuplestore_clear(st->group);
+	st->group_n = 0;
+}
+
+/* Deparses one expression of the node for EXPLAIN. */
+static char *
+AsofDeparse(Node *expr, List *context, bool useprefix)
+{
+	return deparse_expression(expr, context, useprefix, false);
+}
+
+/* Shows the strategy, the keys and the as-of condition in EXPLAIN. */
+static void
+AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	AsofState  *st = (AsofState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *display = lsecond(cscan->custom_exprs);
+	List	   *cand = linitial(cscan->custom_exprs);
+	List	   *context;
+	bool		useprefix = true;
+	StringInfoData buf;
+	int			i;
+	const char *jt;
+
+	context = set_deparse_context_plan(es->deparse_cxt, (Plan *) cscan, ancestors);
+
+	switch (st->jointype)
+	{
+		case JOIN_INNER:
+			jt = "Inner";
+			break;
+		case JOIN_LEFT:
+			jt = "Left";
+			break;
+		case JOIN_ANTI:
+			jt = "Anti";
+			break;
+		default:
+			jt = "?";
+			break;
+	}
+	ExplainPropertyText("Join Type", jt, es);
+	ExplainPropertyText("Strategy", st->strategy == ASOF_MERGE ? "merge" : "index probe", es);
+
+	initStringInfo(&buf);
+	for (i = 0; i < st->nkeys; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "%s = %s",
+						 AsofDeparse(list_nth(display, 2 * i), context, useprefix),
+						 AsofDeparse(list_nth(display, 2 * i + 1), context, useprefix));
+	}
+	if (st->nkeys > 0)
+		ExplainPropertyText("Keys", buf.data, es);
+	resetStringInfo(&buf);
+	appendStringInfo(&buf, "%s %s %s",
+					 AsofDeparse(list_nth(display, 2 * st->nkeys), context, useprefix),
+					 AsofOperatorName(st->strict),
+					 AsofDeparse(list_nth(display, 2 * st->nkeys + 1), context, useprefix));
+	ExplainPropertyText("As-of", buf.data, es);
+	if (cand != NIL)
+	{
+		Node	   *q = (Node *) make_ands_explicit(cand);
+
+		ExplainPropertyText("Candidate Filter", AsofDeparse(q, context, useprefix), es);
+	}
+	if (st->strategy == ASOF_PROBE)
+		ExplainPropertyText("Index", get_rel_name(st->index_oid), es);
+}
