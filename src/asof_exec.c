@@ -584,5 +584,13 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Candidate Filter", AsofDeparse(q, context, useprefix), es);
 	}
 	if (st->strategy == ASOF_PROBE)
+	{
+		List	   *base = lthird(cscan->custom_exprs);
+
 		ExplainPropertyText("Index", get_rel_name(st->index_oid), es);
+		if (base != NIL)
+			ExplainPropertyText("Feature Filter",
+								AsofDeparse((Node *) make_ands_explicit(base), context, useprefix),
+								es);
+	}
 }

@@ -33,6 +33,7 @@
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
 #include "parser/parsetree.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
@@ -40,6 +41,23 @@
 
 static planner_hook_type prev_planner_hook = NULL;
 static set_join_pathlist_hook_type prev_join_pathlist_hook = NULL;
+
+/* GUC feature_store.asof_strategy: which strategies the planner may use. */
+typedef enum AsofStrategyChoice
+{
+	ASOF_CHOICE_AUTO,
+	ASOF_CHOICE_MERGE,
+	ASOF_CHOICE_PROBE
+} AsofStrategyChoice;
+
+static const struct config_enum_entry asof_strategy_options[] = {
+	{"auto", ASOF_CHOICE_AUTO, false},
+	{"merge", ASOF_CHOICE_MERGE, false},
+	{"index_probe", ASOF_CHOICE_PROBE, false},
+	{NULL, 0, false}
+};
+
+static int	asof_strategy_choice = ASOF_CHOICE_AUTO;
 
 /* Nesting depth of planner calls whose parse tree was checked. */
 static int	asof_planning_depth = 0;
@@ -248,8 +266,11 @@ AsofCheckJoinQuals(AsofQueryCheck *qc, JoinExpr *j)
 							AsofOperatorName(strict)),
 					 errhint("Use a LEFT JOIN from the spine to the feature table.")));
 		if (bms_is_empty(spine) || bms_is_empty(feat))
-			fside = NULL;
-		else if ((j->jointype == JOIN_LEFT || j->jointype == JOIN_INNER) &&
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("operator %s must compare a column of the spine (left operand) with a column of the feature table (right operand)",
+							AsofOperatorName(strict))));
+		if ((j->jointype == JOIN_LEFT || j->jointype == JOIN_INNER) &&
 				 bms_is_subset(spine, left) && bms_is_subset(feat, right))
 			fside = right;
 		else if ((j->jointype == JOIN_RIGHT || j->jointype == JOIN_INNER) &&
@@ -1120,7 +1141,7 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	/* the merge strategy */
 	outer_sorted = AsofSortedPath(root, outerrel, jc.outer_pathkeys, false);
 	inner_sorted = AsofSortedPath(root, innerrel, jc.inner_pathkeys, true);
-	if (outer_sorted && inner_sorted)
+	if (outer_sorted && inner_sorted && asof_strategy_choice != ASOF_CHOICE_PROBE)
 	{
 		double		inner_rows = Max(inner_sorted->rows, 1.0);
 		Cost		startup = outer_sorted->startup_cost + inner_sorted->startup_cost;
@@ -1144,7 +1165,8 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 		IndexOptInfo *index = AsofFindProbeIndex(root, innerrel, &jc, &key_order);
 		Path	   *outer_path = outerrel->cheapest_total_path;
 
-		if (index && outer_path && outer_path->param_info == NULL)
+		if (index && outer_path && outer_path->param_info == NULL &&
+			asof_strategy_choice != ASOF_CHOICE_MERGE)
 		{
 			QualCost	base_cost;
 			Cost		per_probe;
@@ -1299,10 +1321,10 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		foreach(lc, post)
 			vars = AsofAddRelVars(vars, (Node *) ((RestrictInfo *) lfirst(lc))->clause, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) tlist, index->rel->relid);
+		vars = AsofAddRelVars(vars, (Node *) key_inner, index->rel->relid);
+		vars = AsofAddRelVars(vars, (Node *) feature_ts, index->rel->relid);
 		base_quals = extract_actual_clauses(index->rel->baserestrictinfo, false);
 		vars = AsofAddRelVars(vars, (Node *) base_quals, index->rel->relid);
-		if (vars == NIL)
-			vars = lappend(vars, copyObject(feature_ts));
 		foreach(lc, vars)
 		{
 			Var		   *v = lfirst(lc);
@@ -1414,6 +1436,16 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 void
 AsofPlannerInit(void)
 {
+	DefineCustomEnumVariable("feature_store.asof_strategy",
+							 "Strategies the planner may use for as-of joins.",
+							 "auto lets the planner choose by cost; merge or index_probe restricts it to one (index_probe needs a btree index on the feature table's keys then time).",
+							 &asof_strategy_choice,
+							 ASOF_CHOICE_AUTO,
+							 asof_strategy_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	prev_planner_hook = planner_hook;
 	planner_hook = AsofPlanner;
 	prev_join_pathlist_hook = set_join_pathlist_hook;
