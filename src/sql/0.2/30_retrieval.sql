@@ -39,6 +39,7 @@ CREATE FUNCTION fs._historical_features(
 ) RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
+SET intervalstyle = postgres	-- TTL literals read the same under any style
 AS $$
 DECLARE
 	is_query boolean;
@@ -85,7 +86,10 @@ BEGIN
 			RAISE EXCEPTION 'spine relation "%" does not exist', spine USING ERRCODE = 'undefined_table',
 				HINT = 'Pass a table or view name, or a SELECT query.';
 		END;
-		SELECT format('%I.%I AS s', nspname, relname) INTO spine_sql
+		-- Qualified; one's own temporary schema is spelled pg_temp.
+		SELECT format('%s.%I AS s', CASE WHEN c.relnamespace = pg_my_temp_schema() THEN 'pg_temp'
+										 ELSE quote_ident(ns.nspname) END, c.relname)
+		  INTO spine_sql
 		  FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = spine_rel;
 	END IF;
 	-- Its columns (a record fetched from no rows keeps its row type).  A
