@@ -274,3 +274,33 @@ SELECT o.n, count(f.v) FROM generate_series(1, 3) o(n),
   LATERAL (SELECT f.v FROM asof_spine s LEFT JOIN asof_feat f ON f.k = s.k AND s.ts @>= f.ts
            WHERE s.id <= o.n * 3 OFFSET 0) f
 GROUP BY o.n ORDER BY o.n;
+
+-- in parallel: key ranges of the feature index shared between processes
+CREATE TABLE asof_par_f (k int, ts int, v int);
+INSERT INTO asof_par_f SELECT g % 997, (g * 7919) % 100003, g FROM generate_series(1, 60000) g;
+CREATE INDEX asof_par_f_k_ts ON asof_par_f (k, ts) INCLUDE (v);
+CREATE TABLE asof_par_s (id int, k int, ts int);
+INSERT INTO asof_par_s SELECT g, (g * 31) % 1010, (g::int8 * 104729 % 100003)::int FROM generate_series(1, 30000) g;
+INSERT INTO asof_par_s VALUES (30001, NULL, 5), (30002, 5, NULL);
+VACUUM ANALYZE asof_par_f, asof_par_s;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+SET feature_store.asof_strategy = merge;
+EXPLAIN (COSTS OFF)
+SELECT count(*), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
+RESET parallel_leader_participation;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN asof_par_f f ON f.k = s.k AND s.ts @> f.ts;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET feature_store.asof_strategy;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN LATERAL
+  (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts <= s.ts ORDER BY f.ts DESC LIMIT 1) f ON true;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN LATERAL
+  (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts < s.ts ORDER BY f.ts DESC LIMIT 1) f ON true;

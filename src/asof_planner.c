@@ -33,8 +33,12 @@
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
 #include "parser/parsetree.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_statistic.h"
+#include "utils/selfuncs.h"
 #include "utils/typcache.h"
 
 #include "asof.h"
@@ -1030,11 +1034,84 @@ AsofFindProbeIndex(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc,
 	return NULL;
 }
 
+
+/* Finds an index whose order (keys, then time) the merge can read directly. */
+static IndexOptInfo *
+AsofFindMergeIndex(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc)
+{
+	List	   *order = NIL;
+	IndexOptInfo *index = AsofFindProbeIndex(root, innerrel, jc, &order);
+	int			nkeys = list_length(jc->keys);
+	int			i;
+
+	if (index == NULL)
+		return NULL;
+	for (i = 0; i < nkeys; i++)
+	{
+		PathKey    *pk = list_nth(jc->key_pathkeys, i);
+
+		if (list_nth_int(order, i) != i ||
+			index->opfamily[i] != pk->pk_opfamily ||
+			pk->pk_strategy != BTLessStrategyNumber || pk->pk_nulls_first ||
+			index->reverse_sort[i] || index->nulls_first[i])
+			return NULL;
+	}
+	if (index->reverse_sort[nkeys] || index->nulls_first[nkeys])
+		return NULL;
+	return index;
+}
+
+/*
+ * Chooses nchunks-1 values of the feature table's first key splitting it
+ * into ranges of about equal size, from its histogram; NIL if unknown.
+ */
+static List *
+AsofChunkBounds(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc, int nchunks)
+{
+	Var		   *var = linitial(jc->key_inner);
+	PathKey    *pk = linitial(jc->key_pathkeys);
+	RangeTblEntry *rte = planner_rt_fetch(innerrel->relid, root);
+	HeapTuple	stats;
+	AttStatsSlot sslot;
+	List	   *bounds = NIL;
+	int16		typlen;
+	bool		typbyval;
+	int			i;
+
+	if (!IsA(var, Var) || var->varattno <= 0 || nchunks < 2)
+		return NIL;
+	stats = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(rte->relid),
+							Int16GetDatum(var->varattno), BoolGetDatum(false));
+	if (!HeapTupleIsValid(stats))
+		return NIL;
+	if (get_attstatsslot(&sslot, stats, STATISTIC_KIND_HISTOGRAM, InvalidOid,
+						 ATTSTATSSLOT_VALUES))
+	{
+		if (sslot.nvalues >= nchunks * 2 && op_in_opfamily(sslot.staop, pk->pk_opfamily) &&
+			get_op_opfamily_strategy(sslot.staop, pk->pk_opfamily) == BTLessStrategyNumber)
+		{
+			get_typlenbyval(var->vartype, &typlen, &typbyval);
+			for (i = 1; i < nchunks; i++)
+			{
+				Datum		d = sslot.values[(i * sslot.nvalues) / nchunks];
+
+				bounds = lappend(bounds,
+								 makeConst(var->vartype, var->vartypmod, var->varcollid,
+										   typlen, datumCopy(d, typbyval, typlen),
+										   false, typbyval));
+			}
+		}
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(stats);
+	return bounds;
+}
+
 /* Builds the custom path node for one strategy. */
 static CustomPath *
 AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
 			 AsofStrategy strategy, List *children, Cost startup, Cost total,
-			 List *pathkeys, IndexOptInfo *index, List *key_order)
+			 List *pathkeys, IndexOptInfo *index, List *key_order, List *bounds)
 {
 	CustomPath *cp = makeNode(CustomPath);
 
@@ -1055,7 +1132,7 @@ AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
 									jc->asof,
 									list_make4(jc->keys, jc->key_outer, jc->key_inner, jc->key_pathkeys),
 									list_make2(jc->cand_quals, jc->post_quals),
-									list_make2(index, key_order));
+									list_make3(index, key_order, bounds));
 	cp->methods = &AsofPathMethods;
 	return cp;
 }
@@ -1156,7 +1233,73 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 							  list_make2(outer_sorted, inner_sorted),
 							  startup, startup + run,
 							  build_join_pathkeys(root, joinrel, jointype, jc.outer_pathkeys),
-							  NULL, NIL));
+							  NULL, NIL, NIL));
+	}
+
+	/* the merge reading the feature index itself, serial and parallel */
+	if (asof_strategy_choice != ASOF_CHOICE_PROBE && jc.keys != NIL)
+	{
+		IndexOptInfo *index = AsofFindMergeIndex(root, innerrel, &jc);
+		Path	   *outer_path = outerrel->cheapest_total_path;
+
+		if (index && outer_path && outer_path->param_info == NULL)
+		{
+			List	   *ipk = build_index_pathkeys(root, index, ForwardScanDirection);
+			IndexPath  *ip = create_index_path(root, index, NIL, NIL, NIL, ipk,
+											   ForwardScanDirection,
+											   AsofIndexCoversRel(innerrel, index),
+											   NULL, 1.0, false);
+			double		inner_rows = Max(ip->path.rows, 1.0);
+			Path		sort_path;
+			Cost		cpu;
+			int			nworkers;
+
+			cost_sort(&sort_path, root, jc.outer_pathkeys, outer_path->total_cost,
+					  outer_rows, outer_path->pathtarget->width, 0.0, work_mem, -1.0);
+			/* no separate scan node: cheaper per feature row than the plain merge */
+			cpu = cpu_operator_cost * (list_length(jc.keys) + 1) * (outer_rows + inner_rows) +
+				cpu_tuple_cost * joinrel->rows + qual_cost * outer_rows;
+			add_path(joinrel, (Path *)
+					 AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE_INDEX,
+								  list_make1(outer_path),
+								  sort_path.startup_cost + ip->path.startup_cost,
+								  sort_path.total_cost + ip->path.total_cost * 0.8 + cpu,
+								  build_join_pathkeys(root, joinrel, jointype, jc.outer_pathkeys),
+								  index, NIL, NIL));
+
+			/* in parallel: each participant takes ranges of the first key */
+			nworkers = compute_parallel_worker(innerrel, innerrel->pages, -1,
+											   max_parallel_workers_per_gather);
+			if (nworkers > 0 && joinrel->consider_parallel &&
+				(outer_path = get_cheapest_parallel_safe_total_inner(outerrel->pathlist)) != NULL &&
+				innerrel->consider_parallel && jc.cand_quals == NIL &&
+				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)))
+			{
+				List	   *bounds = AsofChunkBounds(root, innerrel, &jc, nworkers + 1);
+				double		divisor = nworkers + Max(0.0, 1.0 - 0.3 * nworkers);
+
+				if (bounds != NIL)
+				{
+					CustomPath *pp;
+					Cost		rescans = outer_path->total_cost * list_length(bounds);
+
+					cost_sort(&sort_path, root, jc.outer_pathkeys, outer_path->total_cost,
+							  outer_rows, outer_path->pathtarget->width, 0.0, work_mem, -1.0);
+
+					pp = AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE_INDEX,
+									  list_make1(outer_path),
+									  sort_path.startup_cost / divisor + ip->path.startup_cost,
+									  (sort_path.total_cost + rescans +
+									   ip->path.total_cost * 0.8 + cpu) / divisor,
+									  NIL, index, NIL, bounds);
+					pp->path.parallel_aware = true;
+					pp->path.parallel_safe = true;
+					pp->path.parallel_workers = nworkers;
+					pp->path.rows = joinrel->rows / divisor;
+					add_partial_path(joinrel, (Path *) pp);
+				}
+			}
+		}
 	}
 
 	/* the index probe strategy: any spine order will do */
@@ -1184,7 +1327,7 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 								  outer_path->total_cost + per_probe * outer_rows +
 								  cpu_tuple_cost * joinrel->rows,
 								  build_join_pathkeys(root, joinrel, jointype, outer_path->pathkeys),
-								  index, key_order));
+								  index, key_order, NIL));
 		}
 	}
 }
@@ -1247,6 +1390,20 @@ AsofAddRelVars(List *vars, Node *expr, Index relid)
 	return vars;
 }
 
+/* Returns the position of a node equal to item in list, or -1. */
+static int
+AsofListPosition(List *list, void *item)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		if (equal(lfirst(lc), item))
+			return foreach_current_index(lc);
+	}
+	return -1;
+}
+
 /* Converts an AsofJoin path into a CustomScan plan. */
 static Plan *
 AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -1267,6 +1424,9 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *post = lsecond(lfourth(priv));
 	IndexOptInfo *index = linitial(list_nth(priv, 4));
 	List	   *key_order = lsecond(list_nth(priv, 4));
+	List	   *bounds = lthird(list_nth(priv, 4));
+	List	   *sortops = NIL;
+	List	   *inner_vars = NIL;
 	Plan	   *outer_plan = linitial(custom_plans);
 	Plan	   *inner_plan = NULL;
 	Expr	   *spine_ts = linitial(asof->args);
@@ -1332,6 +1492,7 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			if (!IsA(v, Var) || v->varattno <= 0)
 				elog(ERROR, "unexpected column in as-of index probe");
 			probe_cols = lappend_int(probe_cols, v->varattno);
+			inner_vars = lappend(inner_vars, v);
 			scan_tlist = lappend(scan_tlist,
 								 makeTargetEntry((Expr *) copyObject(v),
 												 list_length(scan_tlist) + 1, NULL, false));
@@ -1398,6 +1559,38 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	display = lappend(display, copyObject(spine_ts));
 	display = lappend(display, copyObject(feature_ts));
 
+	if (strategy == ASOF_MERGE_INDEX)
+	{
+		/* feature columns by position in the heap column list; spine sort */
+		ListCell   *lk;
+		TypeCacheEntry *lt = lookup_type_cache(tstype, TYPECACHE_LT_OPR);
+
+		inner_att = NIL;
+		foreach(lk, key_inner)
+		{
+			int			pos = AsofListPosition(inner_vars, lfirst(lk));
+
+			if (pos < 0)
+				elog(ERROR, "as-of key is not a column of the feature table");
+			inner_att = lappend_int(inner_att, pos + 1);
+		}
+		if (AsofListPosition(inner_vars, feature_ts) < 0)
+			elog(ERROR, "as-of time is not a column of the feature table");
+		inner_ts_att = AsofListPosition(inner_vars, feature_ts) + 1;
+		k = 0;
+		foreach(lk, key_outer)
+		{
+			PathKey    *pk = list_nth(key_pks, k);
+			Oid			otype = exprType(lfirst(lk));
+
+			sortops = lappend_oid(sortops,
+								  get_opfamily_member(pk->pk_opfamily, otype, otype,
+													  BTLessStrategyNumber));
+			k++;
+		}
+		sortops = lappend_oid(sortops, lt->lt_opr);
+	}
+
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = extract_actual_clauses(post, false);
 	cscan->scan.scanrelid = 0;
@@ -1427,6 +1620,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		cscan->custom_private = lappend(cscan->custom_private, flags);
 		cscan->custom_private = lappend(cscan->custom_private, eqprocs);
 		cscan->custom_private = lappend(cscan->custom_private, probe_cols);
+		cscan->custom_private = lappend(cscan->custom_private, sortops);
+		cscan->custom_private = lappend(cscan->custom_private, copyObject(bounds));
 	}
 	cscan->methods = &AsofScanMethods;
 	return &cscan->scan.plan;
