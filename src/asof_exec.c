@@ -266,30 +266,15 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 		st->heap = table_open(st->heap_oid, AccessShareLock);
 		st->index = index_open(st->index_oid, AccessShareLock);
 		st->heapslot = table_slot_create(st->heap, &estate->es_tupleTable);
-		if (st->strategy == ASOF_PROBE)
+		/* the feature rows, in the layout of the scan tuple's inner part */
 		{
-			st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1));
-			st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
-									   st->nkeys + 1, 0);
-		}
-		else
-		{
-			List	   *sortops = list_nth(priv, ASOF_PRIV_SORTOPS);
 			Form_pg_index ind = st->index->rd_index;
 			BlockNumber nblocks = RelationGetNumberOfBlocks(st->heap);
 
-			/* the feature rows, in the layout of the scan tuple's inner part */
 			st->inner_desc = CreateTemplateTupleDesc(st->inner_natts);
 			for (j = 0; j < st->inner_natts; j++)
 				TupleDescCopyEntry(st->inner_desc, j + 1, scandesc, st->outer_natts + j + 1);
 			st->idx_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
-			st->match_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
-			if (st->cand_qual)
-			{
-				st->cand_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsMinimalTuple);
-				st->group_first = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
-				st->group = tuplestore_begin_heap(true, false, work_mem);
-			}
 
 			/* read columns from the index tuple when the heap page is all-visible */
 			st->index_only = true;
@@ -315,6 +300,25 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 			st->nvmbufs = nblocks / ASOF_HEAPBLOCKS_PER_VMPAGE + 1;
 			st->vmbufs = palloc0(sizeof(Buffer) * st->nvmbufs);
 			st->vmspare = InvalidBuffer;
+		}
+		if (st->strategy == ASOF_PROBE)
+		{
+			st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1));
+			st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
+									   st->nkeys + 1, 0);
+			st->scan->xs_want_itup = st->index_only;
+		}
+		else
+		{
+			List	   *sortops = list_nth(priv, ASOF_PRIV_SORTOPS);
+
+			st->match_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
+			if (st->cand_qual)
+			{
+				st->cand_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsMinimalTuple);
+				st->group_first = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
+				st->group = tuplestore_begin_heap(true, false, work_mem);
+			}
 
 			/* spine sort, on (keys, time) */
 			st->nsortkeys = list_length(sortops);
@@ -417,24 +421,13 @@ AsofFillScanSlot(AsofState *st, TupleTableSlot *outer, TupleTableSlot *inner)
 	memcpy(ss->tts_isnull, outer->tts_isnull, sizeof(bool) * st->outer_natts);
 	if (inner == NULL)
 		memset(ss->tts_isnull + st->outer_natts, true, sizeof(bool) * st->inner_natts);
-	else if (st->strategy != ASOF_PROBE)
+	else
 	{
 		slot_getsomeattrs(inner, st->inner_natts);
 		memcpy(ss->tts_values + st->outer_natts, inner->tts_values,
 			   sizeof(Datum) * st->inner_natts);
 		memcpy(ss->tts_isnull + st->outer_natts, inner->tts_isnull,
 			   sizeof(bool) * st->inner_natts);
-	}
-	else
-	{
-		int			i;
-
-		slot_getsomeattrs(inner, st->probe_maxatt);
-		for (i = 0; i < st->inner_natts; i++)
-		{
-			ss->tts_values[st->outer_natts + i] = inner->tts_values[st->probe_cols[i] - 1];
-			ss->tts_isnull[st->outer_natts + i] = inner->tts_isnull[st->probe_cols[i] - 1];
-		}
 	}
 	ExecStoreVirtualTuple(ss);
 }
@@ -449,9 +442,9 @@ AsofAllVisible(AsofState *st, BlockNumber blk)
 	return VM_ALL_VISIBLE(st->heap, blk, buf);
 }
 
-/* Merge over index: returns the next feature row of the chunk, or NULL. */
+/* Returns the next feature row of the own index scan that passes the table's filters, or NULL. */
 static TupleTableSlot *
-AsofIndexNext(AsofState *st)
+AsofIndexNext(AsofState *st, ScanDirection dir)
 {
 	TupleTableSlot *slot = st->idx_slot;
 	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
@@ -459,7 +452,7 @@ AsofIndexNext(AsofState *st)
 
 	for (;;)
 	{
-		ItemPointer tid = index_getnext_tid(st->scan, ForwardScanDirection);
+		ItemPointer tid = index_getnext_tid(st->scan, dir);
 
 		if (tid == NULL)
 			return NULL;
@@ -613,7 +606,7 @@ AsofInnerCurrent(AsofState *st)
 	if (st->inner_cur == NULL && !st->inner_done)
 	{
 		TupleTableSlot *slot = st->strategy == ASOF_MERGE_INDEX ?
-			AsofIndexNext(st) : ExecProcNode(st->inner_ps);
+			AsofIndexNext(st, ForwardScanDirection) : ExecProcNode(st->inner_ps);
 
 		if (TupIsNull(slot))
 			st->inner_done = true;
@@ -731,19 +724,19 @@ AsofProbeMatch(AsofState *st, TupleTableSlot *outer)
 						   st->strict ? BTLessStrategyNumber : BTLessEqualStrategyNumber,
 						   InvalidOid, st->ts_coll, st->ts_leproc, spine_ts);
 	index_rescan(st->scan, st->scankeys, st->nkeys + 1, NULL, 0);
-	while (index_getnext_slot(st->scan, BackwardScanDirection, st->heapslot))
+	for (;;)
 	{
+		TupleTableSlot *slot = AsofIndexNext(st, BackwardScanDirection);
+
+		if (slot == NULL || st->cand_qual == NULL)
+			return slot;
 		CHECK_FOR_INTERRUPTS();
-		if (st->base_qual == NULL && st->cand_qual == NULL)
-			return st->heapslot;
-		AsofFillScanSlot(st, outer, st->heapslot);
+		AsofFillScanSlot(st, outer, slot);
 		econtext->ecxt_scantuple = st->scanslot;
-		if ((st->base_qual == NULL || ExecQual(st->base_qual, econtext)) &&
-			(st->cand_qual == NULL || ExecQual(st->cand_qual, econtext)))
-			return st->heapslot;
+		if (ExecQual(st->cand_qual, econtext))
+			return slot;
 		ResetExprContext(econtext);
 	}
-	return NULL;
 }
 
 /* Returns the next joined row. */
