@@ -304,3 +304,39 @@ SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN LATERAL
   (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts <= s.ts ORDER BY f.ts DESC LIMIT 1) f ON true;
 SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN LATERAL
   (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts < s.ts ORDER BY f.ts DESC LIMIT 1) f ON true;
+
+-- varchar keys through an index (both index strategies), base filters on the feature table
+CREATE TABLE asof_vc_f (name varchar(10), ts date, score int);
+INSERT INTO asof_vc_f SELECT 'n' || (g % 50), '2024-01-01'::date + (g * 37 % 400), g FROM generate_series(1, 5000) g;
+CREATE INDEX ON asof_vc_f (name, ts);
+CREATE TABLE asof_vc_s (id int, name varchar(10), ts date);
+INSERT INTO asof_vc_s SELECT g, 'n' || (g % 60), '2024-01-01'::date + (g * 53 % 420) FROM generate_series(1, 300) g;
+VACUUM ANALYZE asof_vc_f, asof_vc_s;
+CREATE TABLE asof_vc_lat AS SELECT s.id, f.ts AS fts, f.score FROM asof_vc_s s LEFT JOIN LATERAL
+  (SELECT * FROM asof_vc_f f WHERE f.name = s.name AND f.ts <= s.ts AND f.score % 3 <> 0
+   ORDER BY f.ts DESC, f.score DESC LIMIT 1) f ON true;
+SET feature_store.asof_strategy = merge;
+EXPLAIN (COSTS OFF)
+SELECT s.id, f.ts AS fts, f.score FROM asof_vc_s s LEFT JOIN asof_vc_f f
+  ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0;
+SELECT count(*) AS differing_ts FROM (
+  (SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0
+   EXCEPT ALL SELECT id, fts FROM asof_vc_lat)
+  UNION ALL
+  (SELECT id, fts FROM asof_vc_lat EXCEPT ALL
+   SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0)) d;
+SET feature_store.asof_strategy = index_probe;
+EXPLAIN (COSTS OFF)
+SELECT s.id, f.ts AS fts, f.score FROM asof_vc_s s LEFT JOIN asof_vc_f f
+  ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0;
+SELECT count(*) AS differing_ts FROM (
+  (SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0
+   EXCEPT ALL SELECT id, fts FROM asof_vc_lat)
+  UNION ALL
+  (SELECT id, fts FROM asof_vc_lat EXCEPT ALL
+   SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0)) d;
+RESET feature_store.asof_strategy;

@@ -17,6 +17,8 @@
 #include "access/genam.h"
 #include "access/itup.h"
 #include "access/visibilitymap.h"
+#include "access/xact.h"
+#include "storage/predicate.h"
 #include "port/atomics.h"
 #include "storage/bufmgr.h"
 #include "utils/tuplesort.h"
@@ -459,6 +461,10 @@ AsofIndexNext(AsofState *st, ScanDirection dir)
 		ExecClearTuple(slot);
 		if (st->index_only && AsofAllVisible(st, ItemPointerGetBlockNumber(tid)))
 		{
+			/* as IndexOnlyScan does: the heap page is read in spirit */
+			if (IsolationIsSerializable())
+				PredicateLockPage(st->heap, ItemPointerGetBlockNumber(tid),
+								  st->css.ss.ps.state->es_snapshot);
 			index_deform_tuple(st->scan->xs_itup, st->scan->xs_itupdesc,
 							   st->ivalues, st->inulls);
 			for (j = 0; j < st->inner_natts; j++)
@@ -491,6 +497,7 @@ AsofIndexNext(AsofState *st, ScanDirection dir)
 				   sizeof(bool) * st->inner_natts);
 			ExecStoreVirtualTuple(ss);
 			econtext->ecxt_scantuple = ss;
+			ResetExprContext(econtext);
 			if (!ExecQual(st->base_qual, econtext))
 				continue;
 		}

@@ -1011,7 +1011,10 @@ AsofFindProbeIndex(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc,
 
 				if (!list_member_int(order, k) &&
 					match_index_to_operand(lfirst(lk), col, index) &&
-					op_in_opfamily(((OpExpr *) ri->clause)->opno, index->opfamily[col]))
+					op_in_opfamily(((OpExpr *) ri->clause)->opno, index->opfamily[col]) &&
+					OidIsValid(get_opfamily_member(index->opfamily[col], index->opcintype[col],
+												   exprType(list_nth(jc->key_outer, k)),
+												   BTEqualStrategyNumber)))
 				{
 					found = k;
 					break;
@@ -1568,7 +1571,12 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		inner_att = NIL;
 		foreach(lk, key_inner)
 		{
-			int			pos = AsofListPosition(inner_vars, lfirst(lk));
+			Node	   *e = lfirst(lk);
+			int			pos;
+
+			while (IsA(e, RelabelType))
+				e = (Node *) ((RelabelType *) e)->arg;
+			pos = AsofListPosition(inner_vars, e);
 
 			if (pos < 0)
 				elog(ERROR, "as-of key is not a column of the feature table");
