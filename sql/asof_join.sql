@@ -340,3 +340,28 @@ SELECT count(*) AS differing_ts FROM (
    SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
      ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0)) d;
 RESET feature_store.asof_strategy;
+
+-- row level security on the feature table: hidden rows are never candidates
+CREATE TABLE asof_rls (k int, ts int, v int);
+INSERT INTO asof_rls SELECT g % 10, g, g FROM generate_series(1, 200) g;
+CREATE INDEX ON asof_rls (k, ts) INCLUDE (v);
+ALTER TABLE asof_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY asof_rls_p ON asof_rls FOR SELECT USING (v % 4 <> 0);
+VACUUM ANALYZE asof_rls;
+CREATE ROLE regress_asof_reader;
+GRANT SELECT ON asof_rls, asof_par_s TO regress_asof_reader;
+GRANT USAGE ON SCHEMA fs TO regress_asof_reader;
+SET ROLE regress_asof_reader;
+SET feature_store.asof_strategy = merge;
+SELECT count(*), count(f.v), sum(f.v), bool_and(f.v % 4 <> 0) FROM asof_par_s s
+LEFT JOIN asof_rls f ON f.k = s.k AND s.ts @>= f.ts WHERE s.k < 10;
+SET feature_store.asof_strategy = index_probe;
+SELECT count(*), count(f.v), sum(f.v), bool_and(f.v % 4 <> 0) FROM asof_par_s s
+LEFT JOIN asof_rls f ON f.k = s.k AND s.ts @>= f.ts WHERE s.k < 10;
+RESET feature_store.asof_strategy;
+SELECT count(*), count(f.v), sum(f.v), bool_and(f.v % 4 <> 0) FROM asof_par_s s
+LEFT JOIN LATERAL (SELECT * FROM asof_rls f WHERE f.k = s.k AND f.ts <= s.ts ORDER BY f.ts DESC LIMIT 1) f ON true
+WHERE s.k < 10;
+RESET ROLE;
+DROP OWNED BY regress_asof_reader;
+DROP ROLE regress_asof_reader;

@@ -937,6 +937,18 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 
 		ExplainPropertyText("Candidate Filter", AsofDeparse(q, context, useprefix), es);
 	}
+	if (st->strategy == ASOF_MERGE_INDEX)
+	{
+		/* the spine is sorted here, on its keys then its time */
+		resetStringInfo(&buf);
+		for (i = 0; i <= st->nkeys; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&buf, ", ");
+			appendStringInfoString(&buf, AsofDeparse(list_nth(display, 2 * i), context, useprefix));
+		}
+		ExplainPropertyText("Spine Sort Key", buf.data, es);
+	}
 	if (st->strategy == ASOF_MERGE_INDEX && st->nchunks > 1)
 		ExplainPropertyInteger("Key Ranges", NULL, st->nchunks, es);
 	if (st->strategy != ASOF_MERGE)

@@ -1393,6 +1393,33 @@ AsofAddRelVars(List *vars, Node *expr, Index relid)
 	return vars;
 }
 
+/*
+ * Returns the feature table's own filters, security barrier conditions
+ * (lower security levels) first, as a scan node would evaluate them.
+ */
+static List *
+AsofOrderedBaseQuals(List *rinfos)
+{
+	List	   *result = NIL;
+	Index		level = 0;
+	Index		maxlevel = 0;
+	ListCell   *lc;
+
+	foreach(lc, rinfos)
+		maxlevel = Max(maxlevel, ((RestrictInfo *) lfirst(lc))->security_level);
+	for (level = 0; level <= maxlevel; level++)
+	{
+		foreach(lc, rinfos)
+		{
+			RestrictInfo *ri = lfirst(lc);
+
+			if (ri->security_level == level && !ri->pseudoconstant)
+				result = lappend(result, ri->clause);
+		}
+	}
+	return result;
+}
+
 /* Returns the position of a node equal to item in list, or -1. */
 static int
 AsofListPosition(List *list, void *item)
@@ -1486,7 +1513,7 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		vars = AsofAddRelVars(vars, (Node *) tlist, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) key_inner, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) feature_ts, index->rel->relid);
-		base_quals = extract_actual_clauses(index->rel->baserestrictinfo, false);
+		base_quals = AsofOrderedBaseQuals(index->rel->baserestrictinfo);
 		vars = AsofAddRelVars(vars, (Node *) base_quals, index->rel->relid);
 		foreach(lc, vars)
 		{
