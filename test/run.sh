@@ -52,7 +52,7 @@ if compgen -G "$REPO/test/t/*.pl" >/dev/null; then
 	[[ $(id -u) == 0 ]] && chown -R postgres: "$tap"
 	(cd "$tap" && as_pg env PATH="$PATH" FS_STAGE="$FS_WORK/stage" FS_LIBDIR="$("$PG_CONFIG" --pkglibdir)" \
 		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" TESTDIR="$tap" \
-		prove -I "$PGXS_DIR/src/test/perl" -I "$tap/perl" t/) 2>&1 | tee "$OUT/tap.log"
+		prove -I "$PGXS_DIR/src/test/perl" -I "$tap/perl" t/*.pl) 2>&1 | tee "$OUT/tap.log"
 	tests=$(grep -oP '^Files=[0-9]+, Tests=\K[0-9]+' "$OUT/tap.log" || echo 0)
 	bad=$(grep -oP 'Failed \K[0-9]+(?=/[0-9]+ subtests)' "$OUT/tap.log" | awk '{s+=$1} END {print s+0}')
 	dubious=$(grep -c 'Dubious' "$OUT/tap.log" || true)
