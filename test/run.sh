@@ -13,9 +13,9 @@ passed=0 failed=0
 # Adds the counts from a pg_regress-style summary in file $1.
 count_regress() {
 	local n m
-	if n=$(grep -oP '^# All \K[0-9]+(?= tests passed)|^All \K[0-9]+(?= tests passed)' "$1"); then
+	if n=$(grep -oP '^[#\s]*All \K[0-9]+(?= tests passed)' "$1"); then
 		passed=$((passed + n))
-	elif read -r m n < <(grep -oP '^#? ?\K[0-9]+ of [0-9]+(?= tests failed)' "$1" | sed 's/ of / /'); then
+	elif read -r m n < <(grep -oP '^[#\s]*\K[0-9]+ of [0-9]+(?= tests failed)' "$1" | sed 's/ of / /'); then
 		failed=$((failed + m)); passed=$((passed + n - m))
 	else
 		failed=$((failed + 1))
