@@ -271,7 +271,6 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 		/* the feature rows, in the layout of the scan tuple's inner part */
 		{
 			Form_pg_index ind = st->index->rd_index;
-			BlockNumber nblocks = RelationGetNumberOfBlocks(st->heap);
 
 			st->inner_desc = CreateTemplateTupleDesc(st->inner_natts);
 			for (j = 0; j < st->inner_natts; j++)
@@ -299,8 +298,10 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 			}
 			st->ivalues = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
 			st->inulls = palloc(sizeof(bool) * INDEX_MAX_KEYS);
-			st->nvmbufs = nblocks / ASOF_HEAPBLOCKS_PER_VMPAGE + 1;
-			st->vmbufs = palloc0(sizeof(Buffer) * st->nvmbufs);
+			/* a merge visits every VM page over and over: keep them all pinned */
+			st->nvmbufs = st->strategy == ASOF_PROBE ? 0 :
+				RelationGetNumberOfBlocks(st->heap) / ASOF_HEAPBLOCKS_PER_VMPAGE + 1;
+			st->vmbufs = palloc0(sizeof(Buffer) * Max(st->nvmbufs, 1));
 			st->vmspare = InvalidBuffer;
 		}
 		if (st->strategy == ASOF_PROBE)

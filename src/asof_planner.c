@@ -643,36 +643,193 @@ AsofCheckQuery(Query *query, bool *found)
  * ------------------------------------------------------------------------
  */
 
+/* Raises the error for an as-of operator left in a finished plan. */
+static void
+AsofRejectPlanned(bool strict)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("could not plan operator %s as an as-of join",
+					AsofOperatorName(strict)),
+			 errdetail("The join carrying the as-of condition cannot be executed by an AsofJoin node, so its result would differ from the as-of semantics."),
+			 errhint("An as-of join needs a LEFT or INNER JOIN whose ON clause ANDs key equalities (btree or hash equality) with one as-of condition, and the feature side must be joined as a unit.")));
+}
+
+/* Walker: fails on any as-of operator in a plan expression. */
+static bool
+AsofPlanExprWalker(Node *node, void *context)
+{
+	bool		strict;
+
+	if (node == NULL)
+		return false;
+	if ((IsA(node, OpExpr) && AsofIsAsofOperator(((OpExpr *) node)->opno, &strict)) ||
+		(IsA(node, ScalarArrayOpExpr) &&
+		 AsofIsAsofOperator(((ScalarArrayOpExpr *) node)->opno, &strict)))
+		AsofRejectPlanned(strict);
+	return expression_tree_walker(node, AsofPlanExprWalker, context);
+}
+
+/* Fails on any as-of operator printed in a node tree (for unknown nodes). */
+static void
+AsofCheckNodeText(Node *node)
+{
+	char	   *text = nodeToString(node);
+	char	   *p = text;
+	bool		strict;
+
+	while ((p = strstr(p, ":opno ")) != NULL)
+	{
+		p += 6;
+		if (AsofIsAsofOperator((Oid) strtoul(p, NULL, 10), &strict))
+			AsofRejectPlanned(strict);
+	}
+	pfree(text);
+}
+
+#define ASOF_CHECK(x) ((void) AsofPlanExprWalker((Node *) (x), NULL))
+
 /* Fails if a plan tree still evaluates an as-of operator somewhere. */
 static void
 AsofCheckPlanTree(Plan *plan)
 {
-	char	   *text;
-	bool		strict;
+	ListCell   *lc;
+	List	   *children = NIL;
 
 	if (plan == NULL)
 		return;
-	text = nodeToString(plan);
-	/* look for any operator OID of ours printed as an OpExpr operator */
+	check_stack_depth();
+	ASOF_CHECK(plan->targetlist);
+	ASOF_CHECK(plan->qual);
+	switch (nodeTag(plan))
 	{
-		char	   *p = text;
+		case T_SeqScan:
+		case T_Material:
+		case T_Sort:
+		case T_IncrementalSort:
+		case T_Group:
+		case T_Agg:
+		case T_Unique:
+		case T_Gather:
+		case T_GatherMerge:
+		case T_SetOp:
+		case T_LockRows:
+		case T_ProjectSet:
+		case T_CteScan:
+		case T_NamedTuplestoreScan:
+		case T_WorkTableScan:
+		case T_RecursiveUnion:
+			break;
+		case T_Result:
+			ASOF_CHECK(((Result *) plan)->resconstantqual);
+			break;
+		case T_SampleScan:
+			ASOF_CHECK(((SampleScan *) plan)->tablesample);
+			break;
+		case T_IndexScan:
+			ASOF_CHECK(((IndexScan *) plan)->indexqualorig);
+			ASOF_CHECK(((IndexScan *) plan)->indexorderbyorig);
+			break;
+		case T_IndexOnlyScan:
+			ASOF_CHECK(((IndexOnlyScan *) plan)->indexqual);
+			ASOF_CHECK(((IndexOnlyScan *) plan)->recheckqual);
+			ASOF_CHECK(((IndexOnlyScan *) plan)->indexorderby);
+			break;
+		case T_BitmapIndexScan:
+			ASOF_CHECK(((BitmapIndexScan *) plan)->indexqualorig);
+			break;
+		case T_BitmapHeapScan:
+			ASOF_CHECK(((BitmapHeapScan *) plan)->bitmapqualorig);
+			break;
+		case T_BitmapAnd:
+			children = ((BitmapAnd *) plan)->bitmapplans;
+			break;
+		case T_BitmapOr:
+			children = ((BitmapOr *) plan)->bitmapplans;
+			break;
+		case T_TidScan:
+			ASOF_CHECK(((TidScan *) plan)->tidquals);
+			break;
+		case T_TidRangeScan:
+			ASOF_CHECK(((TidRangeScan *) plan)->tidrangequals);
+			break;
+		case T_SubqueryScan:
+			children = list_make1(((SubqueryScan *) plan)->subplan);
+			break;
+		case T_FunctionScan:
+			ASOF_CHECK(((FunctionScan *) plan)->functions);
+			break;
+		case T_ValuesScan:
+			ASOF_CHECK(((ValuesScan *) plan)->values_lists);
+			break;
+		case T_TableFuncScan:
+			ASOF_CHECK(((TableFuncScan *) plan)->tablefunc);
+			break;
+		case T_ForeignScan:
+			ASOF_CHECK(((ForeignScan *) plan)->fdw_exprs);
+			ASOF_CHECK(((ForeignScan *) plan)->fdw_recheck_quals);
+			AsofCheckNodeText((Node *) ((ForeignScan *) plan)->fdw_private);
+			break;
+		case T_CustomScan:
+			ASOF_CHECK(((CustomScan *) plan)->custom_exprs);
+			ASOF_CHECK(((CustomScan *) plan)->custom_scan_tlist);
+			children = ((CustomScan *) plan)->custom_plans;
+			if (((CustomScan *) plan)->methods != &AsofScanMethods)
+				AsofCheckNodeText((Node *) ((CustomScan *) plan)->custom_private);
+			break;
+		case T_NestLoop:
+			ASOF_CHECK(((Join *) plan)->joinqual);
+			break;
+		case T_MergeJoin:
+			ASOF_CHECK(((Join *) plan)->joinqual);
+			ASOF_CHECK(((MergeJoin *) plan)->mergeclauses);
+			break;
+		case T_HashJoin:
+			ASOF_CHECK(((Join *) plan)->joinqual);
+			ASOF_CHECK(((HashJoin *) plan)->hashclauses);
+			ASOF_CHECK(((HashJoin *) plan)->hashkeys);
+			break;
+		case T_Hash:
+			ASOF_CHECK(((Hash *) plan)->hashkeys);
+			break;
+		case T_Memoize:
+			ASOF_CHECK(((Memoize *) plan)->param_exprs);
+			break;
+		case T_Append:
+			children = ((Append *) plan)->appendplans;
+			break;
+		case T_MergeAppend:
+			children = ((MergeAppend *) plan)->mergeplans;
+			break;
+		case T_Limit:
+			ASOF_CHECK(((Limit *) plan)->limitOffset);
+			ASOF_CHECK(((Limit *) plan)->limitCount);
+			break;
+		case T_WindowAgg:
+			ASOF_CHECK(((WindowAgg *) plan)->startOffset);
+			ASOF_CHECK(((WindowAgg *) plan)->endOffset);
+			ASOF_CHECK(((WindowAgg *) plan)->runConditionOrig);
+			break;
+		case T_ModifyTable:
+			{
+				ModifyTable *mt = (ModifyTable *) plan;
 
-		while ((p = strstr(p, ":opno ")) != NULL)
-		{
-			Oid			opno;
-
-			p += 6;
-			opno = (Oid) strtoul(p, NULL, 10);
-			if (AsofIsAsofOperator(opno, &strict))
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("could not plan operator %s as an as-of join",
-								AsofOperatorName(strict)),
-						 errdetail("The join carrying the as-of condition cannot be executed by an AsofJoin node, so its result would differ from the as-of semantics."),
-						 errhint("An as-of join needs a LEFT or INNER JOIN whose ON clause ANDs key equalities (btree or hash equality) with one as-of condition, and the feature side must be joined as a unit.")));
-		}
+				ASOF_CHECK(mt->returningLists);
+				ASOF_CHECK(mt->withCheckOptionLists);
+				ASOF_CHECK(mt->onConflictSet);
+				ASOF_CHECK(mt->onConflictWhere);
+				ASOF_CHECK(mt->mergeActionLists);
+			}
+			break;
+		default:
+			/* a node this walker does not know: search its printed form */
+			AsofCheckNodeText((Node *) plan);
+			return;
 	}
-	pfree(text);
+	AsofCheckPlanTree(plan->lefttree);
+	AsofCheckPlanTree(plan->righttree);
+	foreach(lc, children)
+		AsofCheckPlanTree((Plan *) lfirst(lc));
 }
 
 /* Planner hook: checks the parse tree, plans, then checks the plan. */
@@ -1154,6 +1311,7 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	double		outer_rows;
 	Cost		qual_cost;
 	QualCost	cand_cost;
+	Cost		probe_total = -1;
 
 	if (prev_join_pathlist_hook)
 		prev_join_pathlist_hook(root, joinrel, outerrel, innerrel, jointype, extra);
@@ -1217,6 +1375,42 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 
 	cost_qual_eval(&cand_cost, extract_actual_clauses(jc.cand_quals, false), root);
 	qual_cost = cand_cost.per_tuple * 2.0;
+
+	/* the index probe strategy: any spine order will do */
+	{
+		List	   *key_order = NIL;
+		IndexOptInfo *index = AsofFindProbeIndex(root, innerrel, &jc, &key_order);
+		Path	   *outer_path = outerrel->cheapest_total_path;
+
+		if (index && outer_path && outer_path->param_info == NULL &&
+			asof_strategy_choice != ASOF_CHOICE_MERGE)
+		{
+			QualCost	base_cost;
+			Cost		per_probe;
+
+			cost_qual_eval(&base_cost, extract_actual_clauses(innerrel->baserestrictinfo, false), root);
+			/* a descent of the tree plus one heap fetch, partly cached */
+			per_probe = cpu_operator_cost * 4.0 * (index->tree_height + 2) * (list_length(jc.keys) + 1) +
+				random_page_cost * 0.5 + seq_page_cost * 0.5 +
+				cpu_index_tuple_cost + cpu_tuple_cost +
+				base_cost.per_tuple + qual_cost;
+			probe_total = outer_path->total_cost + per_probe * outer_rows +
+				cpu_tuple_cost * joinrel->rows;
+			add_path(joinrel, (Path *)
+					 AsofMakePath(joinrel, jointype, &jc, ASOF_PROBE,
+								  list_make1(outer_path),
+								  outer_path->startup_cost, probe_total,
+								  build_join_pathkeys(root, joinrel, jointype, outer_path->pathkeys),
+								  index, key_order, NIL));
+		}
+	}
+
+	/*
+	 * A merge reads every feature row: when probing is cheaper than that
+	 * alone, do not spend planning time on the merge paths.
+	 */
+	if (probe_total >= 0 && probe_total < innerrel->rows * cpu_index_tuple_cost)
+		return;
 
 	/* the merge strategy */
 	outer_sorted = AsofSortedPath(root, outerrel, jc.outer_pathkeys, false);
@@ -1302,35 +1496,6 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 					add_partial_path(joinrel, (Path *) pp);
 				}
 			}
-		}
-	}
-
-	/* the index probe strategy: any spine order will do */
-	{
-		List	   *key_order = NIL;
-		IndexOptInfo *index = AsofFindProbeIndex(root, innerrel, &jc, &key_order);
-		Path	   *outer_path = outerrel->cheapest_total_path;
-
-		if (index && outer_path && outer_path->param_info == NULL &&
-			asof_strategy_choice != ASOF_CHOICE_MERGE)
-		{
-			QualCost	base_cost;
-			Cost		per_probe;
-
-			cost_qual_eval(&base_cost, extract_actual_clauses(innerrel->baserestrictinfo, false), root);
-			/* a descent of the tree plus one heap fetch, partly cached */
-			per_probe = cpu_operator_cost * 4.0 * (index->tree_height + 2) * (list_length(jc.keys) + 1) +
-				random_page_cost * 0.5 + seq_page_cost * 0.5 +
-				cpu_index_tuple_cost + cpu_tuple_cost +
-				base_cost.per_tuple + qual_cost;
-			add_path(joinrel, (Path *)
-					 AsofMakePath(joinrel, jointype, &jc, ASOF_PROBE,
-								  list_make1(outer_path),
-								  outer_path->startup_cost,
-								  outer_path->total_cost + per_probe * outer_rows +
-								  cpu_tuple_cost * joinrel->rows,
-								  build_join_pathkeys(root, joinrel, jointype, outer_path->pathkeys),
-								  index, key_order, NIL));
 		}
 	}
 }
