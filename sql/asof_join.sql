@@ -274,3 +274,94 @@ SELECT o.n, count(f.v) FROM generate_series(1, 3) o(n),
   LATERAL (SELECT f.v FROM asof_spine s LEFT JOIN asof_feat f ON f.k = s.k AND s.ts @>= f.ts
            WHERE s.id <= o.n * 3 OFFSET 0) f
 GROUP BY o.n ORDER BY o.n;
+
+-- in parallel: key ranges of the feature index shared between processes
+CREATE TABLE asof_par_f (k int, ts int, v int);
+INSERT INTO asof_par_f SELECT g % 997, (g * 7919) % 100003, g FROM generate_series(1, 60000) g;
+CREATE INDEX asof_par_f_k_ts ON asof_par_f (k, ts) INCLUDE (v);
+CREATE TABLE asof_par_s (id int, k int, ts int);
+INSERT INTO asof_par_s SELECT g, (g * 31) % 1010, (g::int8 * 104729 % 100003)::int FROM generate_series(1, 30000) g;
+INSERT INTO asof_par_s VALUES (30001, NULL, 5), (30002, 5, NULL);
+VACUUM ANALYZE asof_par_f, asof_par_s;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+SET feature_store.asof_strategy = merge;
+EXPLAIN (COSTS OFF)
+SELECT count(*), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
+RESET parallel_leader_participation;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN asof_par_f f ON f.k = s.k AND s.ts @> f.ts;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET feature_store.asof_strategy;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN LATERAL
+  (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts <= s.ts ORDER BY f.ts DESC LIMIT 1) f ON true;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN LATERAL
+  (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts < s.ts ORDER BY f.ts DESC LIMIT 1) f ON true;
+
+-- varchar keys through an index (both index strategies), base filters on the feature table
+CREATE TABLE asof_vc_f (name varchar(10), ts date, score int);
+INSERT INTO asof_vc_f SELECT 'n' || (g % 50), '2024-01-01'::date + (g * 37 % 400), g FROM generate_series(1, 5000) g;
+CREATE INDEX ON asof_vc_f (name, ts);
+CREATE TABLE asof_vc_s (id int, name varchar(10), ts date);
+INSERT INTO asof_vc_s SELECT g, 'n' || (g % 60), '2024-01-01'::date + (g * 53 % 420) FROM generate_series(1, 300) g;
+VACUUM ANALYZE asof_vc_f, asof_vc_s;
+CREATE TABLE asof_vc_lat AS SELECT s.id, f.ts AS fts, f.score FROM asof_vc_s s LEFT JOIN LATERAL
+  (SELECT * FROM asof_vc_f f WHERE f.name = s.name AND f.ts <= s.ts AND f.score % 3 <> 0
+   ORDER BY f.ts DESC, f.score DESC LIMIT 1) f ON true;
+SET feature_store.asof_strategy = merge;
+EXPLAIN (COSTS OFF)
+SELECT s.id, f.ts AS fts, f.score FROM asof_vc_s s LEFT JOIN asof_vc_f f
+  ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0;
+SELECT count(*) AS differing_ts FROM (
+  (SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0
+   EXCEPT ALL SELECT id, fts FROM asof_vc_lat)
+  UNION ALL
+  (SELECT id, fts FROM asof_vc_lat EXCEPT ALL
+   SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0)) d;
+SET feature_store.asof_strategy = index_probe;
+EXPLAIN (COSTS OFF)
+SELECT s.id, f.ts AS fts, f.score FROM asof_vc_s s LEFT JOIN asof_vc_f f
+  ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0;
+SELECT count(*) AS differing_ts FROM (
+  (SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0
+   EXCEPT ALL SELECT id, fts FROM asof_vc_lat)
+  UNION ALL
+  (SELECT id, fts FROM asof_vc_lat EXCEPT ALL
+   SELECT s.id, f.ts AS fts FROM asof_vc_s s LEFT JOIN asof_vc_f f
+     ON f.name = s.name AND s.ts @>= f.ts AND f.score % 3 <> 0)) d;
+RESET feature_store.asof_strategy;
+
+-- row level security on the feature table: hidden rows are never candidates
+CREATE TABLE asof_rls (k int, ts int, v int);
+INSERT INTO asof_rls SELECT g % 10, g, g FROM generate_series(1, 200) g;
+CREATE INDEX ON asof_rls (k, ts) INCLUDE (v);
+ALTER TABLE asof_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY asof_rls_p ON asof_rls FOR SELECT USING (v % 4 <> 0);
+VACUUM ANALYZE asof_rls;
+CREATE ROLE regress_asof_reader;
+GRANT SELECT ON asof_rls, asof_par_s TO regress_asof_reader;
+GRANT USAGE ON SCHEMA fs TO regress_asof_reader;
+SET ROLE regress_asof_reader;
+SET feature_store.asof_strategy = merge;
+SELECT count(*), count(f.v), sum(f.v), bool_and(f.v % 4 <> 0) FROM asof_par_s s
+LEFT JOIN asof_rls f ON f.k = s.k AND s.ts @>= f.ts WHERE s.k < 10;
+SET feature_store.asof_strategy = index_probe;
+SELECT count(*), count(f.v), sum(f.v), bool_and(f.v % 4 <> 0) FROM asof_par_s s
+LEFT JOIN asof_rls f ON f.k = s.k AND s.ts @>= f.ts WHERE s.k < 10;
+RESET feature_store.asof_strategy;
+SELECT count(*), count(f.v), sum(f.v), bool_and(f.v % 4 <> 0) FROM asof_par_s s
+LEFT JOIN LATERAL (SELECT * FROM asof_rls f WHERE f.k = s.k AND f.ts <= s.ts ORDER BY f.ts DESC LIMIT 1) f ON true
+WHERE s.k < 10;
+RESET ROLE;
+DROP OWNED BY regress_asof_reader;
+DROP ROLE regress_asof_reader;

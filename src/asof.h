@@ -25,7 +25,10 @@
 typedef enum AsofStrategy
 {
 	ASOF_MERGE = 0,				/* both inputs in (keys, time) order */
-	ASOF_PROBE = 1				/* one backward index probe per spine row */
+	ASOF_PROBE = 1,				/* one backward index probe per spine row */
+	ASOF_MERGE_INDEX = 2		/* merge reading the feature index itself,
+								 * sorting the spine itself; can run in
+								 * parallel over key ranges */
 } AsofStrategy;
 
 /*
@@ -45,6 +48,8 @@ enum
 	ASOF_PRIV_KEY_FLAGS,		/* per key: bit 0 nulls first, bit 1 desc */
 	ASOF_PRIV_KEY_EQPROC,		/* per key: equality proc (probe scan keys) */
 	ASOF_PRIV_PROBE_COLS,		/* probe: inner heap attno per inner column */
+	ASOF_PRIV_SORTOPS,			/* merge over index: spine sort operators */
+	ASOF_PRIV_BOUNDS,			/* merge over index: Const chunk bounds */
 	ASOF_PRIV_NFIELDS
 };
 

@@ -15,6 +15,13 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/itup.h"
+#include "access/visibilitymap.h"
+#include "access/xact.h"
+#include "storage/predicate.h"
+#include "port/atomics.h"
+#include "storage/bufmgr.h"
+#include "utils/tuplesort.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -80,13 +87,54 @@ typedef struct AsofState
 	AttrNumber *probe_cols;
 	int			probe_maxatt;
 	TupleTableSlot *heapslot;
+
+	/* merge over index: own spine sort, own index scan, key-range chunks */
+	TupleDesc	inner_desc;
+	Tuplesortstate *sort;
+	TupleTableSlot *sorted_slot;
+	int			nsortkeys;
+	AttrNumber *sort_att;
+	Oid		   *sort_ops;
+	Oid		   *sort_colls;
+	bool	   *sort_nullsfirst;
+	List	   *bounds;			/* Const per chunk boundary */
+	int			nchunks;
+	int			local_next;
+	int			chunks_started;
+	struct AsofShared *shared;
+	bool		index_only;
+	int		   *idx_map;		/* inner column -> index column (0-based) */
+	Datum	   *ivalues;
+	bool	   *inulls;
+	Buffer	   *vmbufs;
+	int			nvmbufs;
+	Buffer		vmspare;
+	TupleTableSlot *idx_slot;
+	ScanKeyData rangekeys[2];
+	Oid			range_ge;
+	Oid			range_lt;
+	Oid			range_coll;
 } AsofState;
+
+/* Shared state of a parallel AsofJoin: the next key-range chunk to take. */
+typedef struct AsofShared
+{
+	pg_atomic_uint32 next_chunk;
+} AsofShared;
+
+/* Heap blocks covered by one visibility map page (as visibilitymap.c). */
+#define ASOF_HEAPBLOCKS_PER_VMPAGE \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData)) * (BITS_PER_BYTE / BITS_PER_HEAPBLOCK))
 
 static void AsofBegin(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *AsofExec(CustomScanState *node);
 static void AsofEnd(CustomScanState *node);
 static void AsofReScan(CustomScanState *node);
 static void AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es);
+static Size AsofEstimateDSM(CustomScanState *node, ParallelContext *pcxt);
+static void AsofInitializeDSM(CustomScanState *node, ParallelContext *pcxt, void *coordinate);
+static void AsofReInitializeDSM(CustomScanState *node, ParallelContext *pcxt, void *coordinate);
+static void AsofInitializeWorker(CustomScanState *node, shm_toc *toc, void *coordinate);
 
 static CustomExecMethods AsofExecMethods = {
 	.CustomName = ASOF_NODE_NAME,
@@ -95,6 +143,10 @@ static CustomExecMethods AsofExecMethods = {
 	.EndCustomScan = AsofEnd,
 	.ReScanCustomScan = AsofReScan,
 	.ExplainCustomScan = AsofExplain,
+	.EstimateDSMCustomScan = AsofEstimateDSM,
+	.InitializeDSMCustomScan = AsofInitializeDSM,
+	.ReInitializeDSMCustomScan = AsofReInitializeDSM,
+	.InitializeWorkerCustomScan = AsofInitializeWorker,
 };
 
 CustomScanMethods AsofScanMethods = {
@@ -204,6 +256,7 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 	else
 	{
 		int			n = list_length(probe_cols);
+		int			j;
 
 		st->probe_cols = palloc(sizeof(AttrNumber) * Max(n, 1));
 		st->probe_maxatt = 0;
@@ -215,11 +268,102 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 		st->heap = table_open(st->heap_oid, AccessShareLock);
 		st->index = index_open(st->index_oid, AccessShareLock);
 		st->heapslot = table_slot_create(st->heap, &estate->es_tupleTable);
-		st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1));
-		st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
-								   st->nkeys + 1, 0);
+		/* the feature rows, in the layout of the scan tuple's inner part */
+		{
+			Form_pg_index ind = st->index->rd_index;
+
+			st->inner_desc = CreateTemplateTupleDesc(st->inner_natts);
+			for (j = 0; j < st->inner_natts; j++)
+				TupleDescCopyEntry(st->inner_desc, j + 1, scandesc, st->outer_natts + j + 1);
+			st->idx_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
+
+			/* read columns from the index tuple when the heap page is all-visible */
+			st->index_only = true;
+			st->idx_map = palloc(sizeof(int) * Max(st->inner_natts, 1));
+			for (j = 0; j < st->inner_natts; j++)
+			{
+				int			c;
+
+				st->idx_map[j] = -1;
+				for (c = 0; c < ind->indnatts; c++)
+				{
+					if (ind->indkey.values[c] == st->probe_cols[j])
+					{
+						st->idx_map[j] = c;
+						break;
+					}
+				}
+				if (st->idx_map[j] < 0)
+					st->index_only = false;
+			}
+			st->ivalues = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
+			st->inulls = palloc(sizeof(bool) * INDEX_MAX_KEYS);
+			/* a merge visits every VM page over and over: keep them all pinned */
+			st->nvmbufs = st->strategy == ASOF_PROBE ? 0 :
+				RelationGetNumberOfBlocks(st->heap) / ASOF_HEAPBLOCKS_PER_VMPAGE + 1;
+			st->vmbufs = palloc0(sizeof(Buffer) * Max(st->nvmbufs, 1));
+			st->vmspare = InvalidBuffer;
+		}
+		if (st->strategy == ASOF_PROBE)
+		{
+			st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1));
+			st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
+									   st->nkeys + 1, 0);
+			st->scan->xs_want_itup = st->index_only;
+		}
+		else
+		{
+			List	   *sortops = list_nth(priv, ASOF_PRIV_SORTOPS);
+
+			st->match_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
+			if (st->cand_qual)
+			{
+				st->cand_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsMinimalTuple);
+				st->group_first = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
+				st->group = tuplestore_begin_heap(true, false, work_mem);
+			}
+
+			/* spine sort, on (keys, time) */
+			st->nsortkeys = list_length(sortops);
+			st->sort_att = palloc(sizeof(AttrNumber) * st->nsortkeys);
+			st->sort_ops = palloc(sizeof(Oid) * st->nsortkeys);
+			st->sort_colls = palloc(sizeof(Oid) * st->nsortkeys);
+			st->sort_nullsfirst = palloc0(sizeof(bool) * st->nsortkeys);
+			for (j = 0; j < st->nsortkeys; j++)
+			{
+				st->sort_ops[j] = list_nth_oid(sortops, j);
+				if (j < st->nkeys)
+				{
+					st->sort_att[j] = st->outer_key_att[j];
+					st->sort_colls[j] = st->key_ssup[j].ssup_collation;
+				}
+				else
+				{
+					st->sort_att[j] = st->outer_ts_att;
+					st->sort_colls[j] = st->ts_coll;
+				}
+			}
+			st->sorted_slot = ExecAllocTableSlot(&estate->es_tupleTable,
+												 ExecGetResultType(st->outer_ps),
+												 &TTSOpsMinimalTuple);
+
+			/* key-range chunks */
+			st->bounds = list_nth(priv, ASOF_PRIV_BOUNDS);
+			st->nchunks = list_length(st->bounds) + 1;
+			if (st->nchunks > 1)
+			{
+				Oid			opf = st->index->rd_opfamily[0];
+				Oid			typ = st->index->rd_opcintype[0];
+
+				st->range_ge = get_opcode(get_opfamily_member(opf, typ, typ, BTGreaterEqualStrategyNumber));
+				st->range_lt = get_opcode(get_opfamily_member(opf, typ, typ, BTLessStrategyNumber));
+				st->range_coll = st->index->rd_indcollation[0];
+			}
+			st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
+									   st->nchunks > 1 ? 2 : 0, 0);
+			st->scan->xs_want_itup = st->index_only;
+		}
 	}
-	(void) scandesc;
 }
 
 /* Compares the keys of a spine row with those of a feature-layout row. */
@@ -280,7 +424,7 @@ AsofFillScanSlot(AsofState *st, TupleTableSlot *outer, TupleTableSlot *inner)
 	memcpy(ss->tts_isnull, outer->tts_isnull, sizeof(bool) * st->outer_natts);
 	if (inner == NULL)
 		memset(ss->tts_isnull + st->outer_natts, true, sizeof(bool) * st->inner_natts);
-	else if (st->strategy == ASOF_MERGE)
+	else
 	{
 		slot_getsomeattrs(inner, st->inner_natts);
 		memcpy(ss->tts_values + st->outer_natts, inner->tts_values,
@@ -288,18 +432,179 @@ AsofFillScanSlot(AsofState *st, TupleTableSlot *outer, TupleTableSlot *inner)
 		memcpy(ss->tts_isnull + st->outer_natts, inner->tts_isnull,
 			   sizeof(bool) * st->inner_natts);
 	}
-	else
-	{
-		int			i;
-
-		slot_getsomeattrs(inner, st->probe_maxatt);
-		for (i = 0; i < st->inner_natts; i++)
-		{
-			ss->tts_values[st->outer_natts + i] = inner->tts_values[st->probe_cols[i] - 1];
-			ss->tts_isnull[st->outer_natts + i] = inner->tts_isnull[st->probe_cols[i] - 1];
-		}
-	}
 	ExecStoreVirtualTuple(ss);
+}
+
+/* Tells whether a heap block is all-visible, keeping every VM page pinned. */
+static inline bool
+AsofAllVisible(AsofState *st, BlockNumber blk)
+{
+	BlockNumber vmpage = blk / ASOF_HEAPBLOCKS_PER_VMPAGE;
+	Buffer	   *buf = vmpage < st->nvmbufs ? &st->vmbufs[vmpage] : &st->vmspare;
+
+	return VM_ALL_VISIBLE(st->heap, blk, buf);
+}
+
+/* Returns the next feature row of the own index scan that passes the table's filters, or NULL. */
+static TupleTableSlot *
+AsofIndexNext(AsofState *st, ScanDirection dir)
+{
+	TupleTableSlot *slot = st->idx_slot;
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	int			j;
+
+	for (;;)
+	{
+		ItemPointer tid = index_getnext_tid(st->scan, dir);
+
+		if (tid == NULL)
+			return NULL;
+		ExecClearTuple(slot);
+		if (st->index_only && AsofAllVisible(st, ItemPointerGetBlockNumber(tid)))
+		{
+			/* as IndexOnlyScan does: the heap page is read in spirit */
+			if (IsolationIsSerializable())
+				PredicateLockPage(st->heap, ItemPointerGetBlockNumber(tid),
+								  st->css.ss.ps.state->es_snapshot);
+			index_deform_tuple(st->scan->xs_itup, st->scan->xs_itupdesc,
+							   st->ivalues, st->inulls);
+			for (j = 0; j < st->inner_natts; j++)
+			{
+				slot->tts_values[j] = st->ivalues[st->idx_map[j]];
+				slot->tts_isnull[j] = st->inulls[st->idx_map[j]];
+			}
+		}
+		else
+		{
+			if (!index_fetch_heap(st->scan, st->heapslot))
+				continue;
+			slot_getsomeattrs(st->heapslot, st->probe_maxatt);
+			for (j = 0; j < st->inner_natts; j++)
+			{
+				slot->tts_values[j] = st->heapslot->tts_values[st->probe_cols[j] - 1];
+				slot->tts_isnull[j] = st->heapslot->tts_isnull[st->probe_cols[j] - 1];
+			}
+		}
+		ExecStoreVirtualTuple(slot);
+		if (st->base_qual)
+		{
+			TupleTableSlot *ss = st->scanslot;
+
+			ExecClearTuple(ss);
+			memset(ss->tts_isnull, true, sizeof(bool) * st->outer_natts);
+			memcpy(ss->tts_values + st->outer_natts, slot->tts_values,
+				   sizeof(Datum) * st->inner_natts);
+			memcpy(ss->tts_isnull + st->outer_natts, slot->tts_isnull,
+				   sizeof(bool) * st->inner_natts);
+			ExecStoreVirtualTuple(ss);
+			econtext->ecxt_scantuple = ss;
+			ResetExprContext(econtext);
+			if (!ExecQual(st->base_qual, econtext))
+				continue;
+		}
+		return slot;
+	}
+}
+
+/* Merge over index: the chunk a spine row belongs to (by its first key). */
+static int
+AsofChunkOf(AsofState *st, TupleTableSlot *outer)
+{
+	bool		isnull;
+	Datum		d;
+	ListCell   *lc;
+
+	if (st->nchunks == 1)
+		return 0;
+	d = slot_getattr(outer, st->outer_key_att[0], &isnull);
+	if (isnull)
+		return st->nchunks - 1;
+	foreach(lc, st->bounds)
+	{
+		Const	   *b = lfirst(lc);
+
+		if (ApplySortComparator(d, false, b->constvalue, false, &st->key_ssup[0]) < 0)
+			return foreach_current_index(lc);
+	}
+	return st->nchunks - 1;
+}
+
+/* Merge over index: sorts the spine rows of a chunk and positions the index. */
+static void
+AsofStartChunk(AsofState *st, int chunk)
+{
+	TupleTableSlot *slot;
+
+	if (st->chunks_started++ > 0)
+		ExecReScan(st->outer_ps);
+	st->sort = tuplesort_begin_heap(ExecGetResultType(st->outer_ps), st->nsortkeys,
+									st->sort_att, st->sort_ops, st->sort_colls,
+									st->sort_nullsfirst, work_mem, NULL, TUPLESORT_NONE);
+	for (;;)
+	{
+		slot = ExecProcNode(st->outer_ps);
+		if (TupIsNull(slot))
+			break;
+		if (AsofChunkOf(st, slot) == chunk)
+			tuplesort_puttupleslot(st->sort, slot);
+	}
+	tuplesort_performsort(st->sort);
+
+	if (st->nchunks > 1)
+	{
+		/* first key in [bound[chunk-1], bound[chunk]), never NULL */
+		if (chunk > 0)
+			ScanKeyEntryInitialize(&st->rangekeys[0], 0, 1, BTGreaterEqualStrategyNumber,
+								   InvalidOid, st->range_coll, st->range_ge,
+								   ((Const *) list_nth(st->bounds, chunk - 1))->constvalue);
+		else
+			ScanKeyEntryInitialize(&st->rangekeys[0], SK_ISNULL | SK_SEARCHNOTNULL, 1,
+								   InvalidStrategy, InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+		if (chunk < st->nchunks - 1)
+			ScanKeyEntryInitialize(&st->rangekeys[1], 0, 1, BTLessStrategyNumber,
+								   InvalidOid, st->range_coll, st->range_lt,
+								   ((Const *) list_nth(st->bounds, chunk))->constvalue);
+		else
+			ScanKeyEntryInitialize(&st->rangekeys[1], SK_ISNULL | SK_SEARCHNOTNULL, 1,
+								   InvalidStrategy, InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+		index_rescan(st->scan, st->rangekeys, 2, NULL, 0);
+	}
+	else
+		index_rescan(st->scan, NULL, 0, NULL, 0);
+
+	st->inner_cur = NULL;
+	st->inner_done = false;
+	st->match_valid = false;
+	if (st->group)
+		tuplestore_clear(st->group);
+	st->group_n = 0;
+}
+
+/* Returns the next spine row, in (keys, time) order for the merges. */
+static TupleTableSlot *
+AsofNextOuter(AsofState *st)
+{
+	if (st->strategy != ASOF_MERGE_INDEX)
+		return ExecProcNode(st->outer_ps);
+	for (;;)
+	{
+		int			chunk;
+
+		if (st->sort)
+		{
+			if (tuplesort_gettupleslot(st->sort, true, false, st->sorted_slot, NULL))
+				return st->sorted_slot;
+			tuplesort_end(st->sort);
+			st->sort = NULL;
+		}
+		if (st->shared)
+			chunk = (int) pg_atomic_fetch_add_u32(&st->shared->next_chunk, 1);
+		else
+			chunk = st->local_next++;
+		if (chunk >= st->nchunks)
+			return NULL;
+		AsofStartChunk(st, chunk);
+	}
 }
 
 /* Returns the current feature row, fetching one if needed (NULL at end). */
@@ -308,7 +613,8 @@ AsofInnerCurrent(AsofState *st)
 {
 	if (st->inner_cur == NULL && !st->inner_done)
 	{
-		TupleTableSlot *slot = ExecProcNode(st->inner_ps);
+		TupleTableSlot *slot = st->strategy == ASOF_MERGE_INDEX ?
+			AsofIndexNext(st, ForwardScanDirection) : ExecProcNode(st->inner_ps);
 
 		if (TupIsNull(slot))
 			st->inner_done = true;
@@ -426,19 +732,19 @@ AsofProbeMatch(AsofState *st, TupleTableSlot *outer)
 						   st->strict ? BTLessStrategyNumber : BTLessEqualStrategyNumber,
 						   InvalidOid, st->ts_coll, st->ts_leproc, spine_ts);
 	index_rescan(st->scan, st->scankeys, st->nkeys + 1, NULL, 0);
-	while (index_getnext_slot(st->scan, BackwardScanDirection, st->heapslot))
+	for (;;)
 	{
+		TupleTableSlot *slot = AsofIndexNext(st, BackwardScanDirection);
+
+		if (slot == NULL || st->cand_qual == NULL)
+			return slot;
 		CHECK_FOR_INTERRUPTS();
-		if (st->base_qual == NULL && st->cand_qual == NULL)
-			return st->heapslot;
-		AsofFillScanSlot(st, outer, st->heapslot);
+		AsofFillScanSlot(st, outer, slot);
 		econtext->ecxt_scantuple = st->scanslot;
-		if ((st->base_qual == NULL || ExecQual(st->base_qual, econtext)) &&
-			(st->cand_qual == NULL || ExecQual(st->cand_qual, econtext)))
-			return st->heapslot;
+		if (ExecQual(st->cand_qual, econtext))
+			return slot;
 		ResetExprContext(econtext);
 	}
-	return NULL;
 }
 
 /* Returns the next joined row. */
@@ -457,10 +763,10 @@ AsofExec(CustomScanState *node)
 
 		CHECK_FOR_INTERRUPTS();
 		ResetExprContext(econtext);
-		outer = ExecProcNode(st->outer_ps);
+		outer = AsofNextOuter(st);
 		if (TupIsNull(outer))
 			return NULL;
-		if (st->strategy == ASOF_MERGE)
+		if (st->strategy != ASOF_PROBE)
 			match = AsofMergeMatch(st, outer);
 		else
 			match = AsofProbeMatch(st, outer);
@@ -488,8 +794,19 @@ AsofEnd(CustomScanState *node)
 {
 	AsofState  *st = (AsofState *) node;
 
+	int			i;
+
 	if (st->group)
 		tuplestore_end(st->group);
+	if (st->sort)
+		tuplesort_end(st->sort);
+	for (i = 0; i < st->nvmbufs; i++)
+	{
+		if (BufferIsValid(st->vmbufs[i]))
+			ReleaseBuffer(st->vmbufs[i]);
+	}
+	if (BufferIsValid(st->vmspare))
+		ReleaseBuffer(st->vmspare);
 	if (st->scan)
 		index_endscan(st->scan);
 	if (st->index)
@@ -517,6 +834,42 @@ AsofReScan(CustomScanState *node)
 	if (st->group)
 		tuplestore_clear(st->group);
 	st->group_n = 0;
+	if (st->sort)
+		tuplesort_end(st->sort);
+	st->sort = NULL;
+	st->local_next = 0;
+	st->chunks_started = 0;
+}
+
+/* Size of the shared state of a parallel AsofJoin. */
+static Size
+AsofEstimateDSM(CustomScanState *node, ParallelContext *pcxt)
+{
+	return sizeof(AsofShared);
+}
+
+/* Initializes the shared state of a parallel AsofJoin (leader). */
+static void
+AsofInitializeDSM(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	AsofState  *st = (AsofState *) node;
+
+	st->shared = (AsofShared *) coordinate;
+	pg_atomic_init_u32(&st->shared->next_chunk, 0);
+}
+
+/* Resets the shared state before a rescan of a parallel AsofJoin. */
+static void
+AsofReInitializeDSM(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	pg_atomic_write_u32(&((AsofShared *) coordinate)->next_chunk, 0);
+}
+
+/* Attaches a parallel worker to the shared state. */
+static void
+AsofInitializeWorker(CustomScanState *node, shm_toc *toc, void *coordinate)
+{
+	((AsofState *) node)->shared = (AsofShared *) coordinate;
 }
 
 /* Deparses one expression of the node for EXPLAIN. */
@@ -558,7 +911,9 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 			break;
 	}
 	ExplainPropertyText("Join Type", jt, es);
-	ExplainPropertyText("Strategy", st->strategy == ASOF_MERGE ? "merge" : "index probe", es);
+	ExplainPropertyText("Strategy",
+						st->strategy == ASOF_MERGE ? "merge" :
+						st->strategy == ASOF_MERGE_INDEX ? "merge over index" : "index probe", es);
 
 	initStringInfo(&buf);
 	for (i = 0; i < st->nkeys; i++)
@@ -583,7 +938,21 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 
 		ExplainPropertyText("Candidate Filter", AsofDeparse(q, context, useprefix), es);
 	}
-	if (st->strategy == ASOF_PROBE)
+	if (st->strategy == ASOF_MERGE_INDEX)
+	{
+		/* the spine is sorted here, on its keys then its time */
+		resetStringInfo(&buf);
+		for (i = 0; i <= st->nkeys; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&buf, ", ");
+			appendStringInfoString(&buf, AsofDeparse(list_nth(display, 2 * i), context, useprefix));
+		}
+		ExplainPropertyText("Spine Sort Key", buf.data, es);
+	}
+	if (st->strategy == ASOF_MERGE_INDEX && st->nchunks > 1)
+		ExplainPropertyInteger("Key Ranges", NULL, st->nchunks, es);
+	if (st->strategy != ASOF_MERGE)
 	{
 		List	   *base = lthird(cscan->custom_exprs);
 

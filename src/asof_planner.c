@@ -33,8 +33,12 @@
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
 #include "parser/parsetree.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_statistic.h"
+#include "utils/selfuncs.h"
 #include "utils/typcache.h"
 
 #include "asof.h"
@@ -639,36 +643,193 @@ AsofCheckQuery(Query *query, bool *found)
  * ------------------------------------------------------------------------
  */
 
+/* Raises the error for an as-of operator left in a finished plan. */
+static void
+AsofRejectPlanned(bool strict)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("could not plan operator %s as an as-of join",
+					AsofOperatorName(strict)),
+			 errdetail("The join carrying the as-of condition cannot be executed by an AsofJoin node, so its result would differ from the as-of semantics."),
+			 errhint("An as-of join needs a LEFT or INNER JOIN whose ON clause ANDs key equalities (btree or hash equality) with one as-of condition, and the feature side must be joined as a unit.")));
+}
+
+/* Walker: fails on any as-of operator in a plan expression. */
+static bool
+AsofPlanExprWalker(Node *node, void *context)
+{
+	bool		strict;
+
+	if (node == NULL)
+		return false;
+	if ((IsA(node, OpExpr) && AsofIsAsofOperator(((OpExpr *) node)->opno, &strict)) ||
+		(IsA(node, ScalarArrayOpExpr) &&
+		 AsofIsAsofOperator(((ScalarArrayOpExpr *) node)->opno, &strict)))
+		AsofRejectPlanned(strict);
+	return expression_tree_walker(node, AsofPlanExprWalker, context);
+}
+
+/* Fails on any as-of operator printed in a node tree (for unknown nodes). */
+static void
+AsofCheckNodeText(Node *node)
+{
+	char	   *text = nodeToString(node);
+	char	   *p = text;
+	bool		strict;
+
+	while ((p = strstr(p, ":opno ")) != NULL)
+	{
+		p += 6;
+		if (AsofIsAsofOperator((Oid) strtoul(p, NULL, 10), &strict))
+			AsofRejectPlanned(strict);
+	}
+	pfree(text);
+}
+
+#define ASOF_CHECK(x) ((void) AsofPlanExprWalker((Node *) (x), NULL))
+
 /* Fails if a plan tree still evaluates an as-of operator somewhere. */
 static void
 AsofCheckPlanTree(Plan *plan)
 {
-	char	   *text;
-	bool		strict;
+	ListCell   *lc;
+	List	   *children = NIL;
 
 	if (plan == NULL)
 		return;
-	text = nodeToString(plan);
-	/* look for any operator OID of ours printed as an OpExpr operator */
+	check_stack_depth();
+	ASOF_CHECK(plan->targetlist);
+	ASOF_CHECK(plan->qual);
+	switch (nodeTag(plan))
 	{
-		char	   *p = text;
+		case T_SeqScan:
+		case T_Material:
+		case T_Sort:
+		case T_IncrementalSort:
+		case T_Group:
+		case T_Agg:
+		case T_Unique:
+		case T_Gather:
+		case T_GatherMerge:
+		case T_SetOp:
+		case T_LockRows:
+		case T_ProjectSet:
+		case T_CteScan:
+		case T_NamedTuplestoreScan:
+		case T_WorkTableScan:
+		case T_RecursiveUnion:
+			break;
+		case T_Result:
+			ASOF_CHECK(((Result *) plan)->resconstantqual);
+			break;
+		case T_SampleScan:
+			ASOF_CHECK(((SampleScan *) plan)->tablesample);
+			break;
+		case T_IndexScan:
+			ASOF_CHECK(((IndexScan *) plan)->indexqualorig);
+			ASOF_CHECK(((IndexScan *) plan)->indexorderbyorig);
+			break;
+		case T_IndexOnlyScan:
+			ASOF_CHECK(((IndexOnlyScan *) plan)->indexqual);
+			ASOF_CHECK(((IndexOnlyScan *) plan)->recheckqual);
+			ASOF_CHECK(((IndexOnlyScan *) plan)->indexorderby);
+			break;
+		case T_BitmapIndexScan:
+			ASOF_CHECK(((BitmapIndexScan *) plan)->indexqualorig);
+			break;
+		case T_BitmapHeapScan:
+			ASOF_CHECK(((BitmapHeapScan *) plan)->bitmapqualorig);
+			break;
+		case T_BitmapAnd:
+			children = ((BitmapAnd *) plan)->bitmapplans;
+			break;
+		case T_BitmapOr:
+			children = ((BitmapOr *) plan)->bitmapplans;
+			break;
+		case T_TidScan:
+			ASOF_CHECK(((TidScan *) plan)->tidquals);
+			break;
+		case T_TidRangeScan:
+			ASOF_CHECK(((TidRangeScan *) plan)->tidrangequals);
+			break;
+		case T_SubqueryScan:
+			children = list_make1(((SubqueryScan *) plan)->subplan);
+			break;
+		case T_FunctionScan:
+			ASOF_CHECK(((FunctionScan *) plan)->functions);
+			break;
+		case T_ValuesScan:
+			ASOF_CHECK(((ValuesScan *) plan)->values_lists);
+			break;
+		case T_TableFuncScan:
+			ASOF_CHECK(((TableFuncScan *) plan)->tablefunc);
+			break;
+		case T_ForeignScan:
+			ASOF_CHECK(((ForeignScan *) plan)->fdw_exprs);
+			ASOF_CHECK(((ForeignScan *) plan)->fdw_recheck_quals);
+			AsofCheckNodeText((Node *) ((ForeignScan *) plan)->fdw_private);
+			break;
+		case T_CustomScan:
+			ASOF_CHECK(((CustomScan *) plan)->custom_exprs);
+			ASOF_CHECK(((CustomScan *) plan)->custom_scan_tlist);
+			children = ((CustomScan *) plan)->custom_plans;
+			if (((CustomScan *) plan)->methods != &AsofScanMethods)
+				AsofCheckNodeText((Node *) ((CustomScan *) plan)->custom_private);
+			break;
+		case T_NestLoop:
+			ASOF_CHECK(((Join *) plan)->joinqual);
+			break;
+		case T_MergeJoin:
+			ASOF_CHECK(((Join *) plan)->joinqual);
+			ASOF_CHECK(((MergeJoin *) plan)->mergeclauses);
+			break;
+		case T_HashJoin:
+			ASOF_CHECK(((Join *) plan)->joinqual);
+			ASOF_CHECK(((HashJoin *) plan)->hashclauses);
+			ASOF_CHECK(((HashJoin *) plan)->hashkeys);
+			break;
+		case T_Hash:
+			ASOF_CHECK(((Hash *) plan)->hashkeys);
+			break;
+		case T_Memoize:
+			ASOF_CHECK(((Memoize *) plan)->param_exprs);
+			break;
+		case T_Append:
+			children = ((Append *) plan)->appendplans;
+			break;
+		case T_MergeAppend:
+			children = ((MergeAppend *) plan)->mergeplans;
+			break;
+		case T_Limit:
+			ASOF_CHECK(((Limit *) plan)->limitOffset);
+			ASOF_CHECK(((Limit *) plan)->limitCount);
+			break;
+		case T_WindowAgg:
+			ASOF_CHECK(((WindowAgg *) plan)->startOffset);
+			ASOF_CHECK(((WindowAgg *) plan)->endOffset);
+			ASOF_CHECK(((WindowAgg *) plan)->runConditionOrig);
+			break;
+		case T_ModifyTable:
+			{
+				ModifyTable *mt = (ModifyTable *) plan;
 
-		while ((p = strstr(p, ":opno ")) != NULL)
-		{
-			Oid			opno;
-
-			p += 6;
-			opno = (Oid) strtoul(p, NULL, 10);
-			if (AsofIsAsofOperator(opno, &strict))
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("could not plan operator %s as an as-of join",
-								AsofOperatorName(strict)),
-						 errdetail("The join carrying the as-of condition cannot be executed by an AsofJoin node, so its result would differ from the as-of semantics."),
-						 errhint("An as-of join needs a LEFT or INNER JOIN whose ON clause ANDs key equalities (btree or hash equality) with one as-of condition, and the feature side must be joined as a unit.")));
-		}
+				ASOF_CHECK(mt->returningLists);
+				ASOF_CHECK(mt->withCheckOptionLists);
+				ASOF_CHECK(mt->onConflictSet);
+				ASOF_CHECK(mt->onConflictWhere);
+				ASOF_CHECK(mt->mergeActionLists);
+			}
+			break;
+		default:
+			/* a node this walker does not know: search its printed form */
+			AsofCheckNodeText((Node *) plan);
+			return;
 	}
-	pfree(text);
+	AsofCheckPlanTree(plan->lefttree);
+	AsofCheckPlanTree(plan->righttree);
+	foreach(lc, children)
+		AsofCheckPlanTree((Plan *) lfirst(lc));
 }
 
 /* Planner hook: checks the parse tree, plans, then checks the plan. */
@@ -1007,7 +1168,10 @@ AsofFindProbeIndex(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc,
 
 				if (!list_member_int(order, k) &&
 					match_index_to_operand(lfirst(lk), col, index) &&
-					op_in_opfamily(((OpExpr *) ri->clause)->opno, index->opfamily[col]))
+					op_in_opfamily(((OpExpr *) ri->clause)->opno, index->opfamily[col]) &&
+					OidIsValid(get_opfamily_member(index->opfamily[col], index->opcintype[col],
+												   exprType(list_nth(jc->key_outer, k)),
+												   BTEqualStrategyNumber)))
 				{
 					found = k;
 					break;
@@ -1030,11 +1194,84 @@ AsofFindProbeIndex(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc,
 	return NULL;
 }
 
+
+/* Finds an index whose order (keys, then time) the merge can read directly. */
+static IndexOptInfo *
+AsofFindMergeIndex(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc)
+{
+	List	   *order = NIL;
+	IndexOptInfo *index = AsofFindProbeIndex(root, innerrel, jc, &order);
+	int			nkeys = list_length(jc->keys);
+	int			i;
+
+	if (index == NULL)
+		return NULL;
+	for (i = 0; i < nkeys; i++)
+	{
+		PathKey    *pk = list_nth(jc->key_pathkeys, i);
+
+		if (list_nth_int(order, i) != i ||
+			index->opfamily[i] != pk->pk_opfamily ||
+			pk->pk_strategy != BTLessStrategyNumber || pk->pk_nulls_first ||
+			index->reverse_sort[i] || index->nulls_first[i])
+			return NULL;
+	}
+	if (index->reverse_sort[nkeys] || index->nulls_first[nkeys])
+		return NULL;
+	return index;
+}
+
+/*
+ * Chooses nchunks-1 values of the feature table's first key splitting it
+ * into ranges of about equal size, from its histogram; NIL if unknown.
+ */
+static List *
+AsofChunkBounds(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc, int nchunks)
+{
+	Var		   *var = linitial(jc->key_inner);
+	PathKey    *pk = linitial(jc->key_pathkeys);
+	RangeTblEntry *rte = planner_rt_fetch(innerrel->relid, root);
+	HeapTuple	stats;
+	AttStatsSlot sslot;
+	List	   *bounds = NIL;
+	int16		typlen;
+	bool		typbyval;
+	int			i;
+
+	if (!IsA(var, Var) || var->varattno <= 0 || nchunks < 2)
+		return NIL;
+	stats = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(rte->relid),
+							Int16GetDatum(var->varattno), BoolGetDatum(false));
+	if (!HeapTupleIsValid(stats))
+		return NIL;
+	if (get_attstatsslot(&sslot, stats, STATISTIC_KIND_HISTOGRAM, InvalidOid,
+						 ATTSTATSSLOT_VALUES))
+	{
+		if (sslot.nvalues >= nchunks * 2 && op_in_opfamily(sslot.staop, pk->pk_opfamily) &&
+			get_op_opfamily_strategy(sslot.staop, pk->pk_opfamily) == BTLessStrategyNumber)
+		{
+			get_typlenbyval(var->vartype, &typlen, &typbyval);
+			for (i = 1; i < nchunks; i++)
+			{
+				Datum		d = sslot.values[(i * sslot.nvalues) / nchunks];
+
+				bounds = lappend(bounds,
+								 makeConst(var->vartype, var->vartypmod, var->varcollid,
+										   typlen, datumCopy(d, typbyval, typlen),
+										   false, typbyval));
+			}
+		}
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(stats);
+	return bounds;
+}
+
 /* Builds the custom path node for one strategy. */
 static CustomPath *
 AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
 			 AsofStrategy strategy, List *children, Cost startup, Cost total,
-			 List *pathkeys, IndexOptInfo *index, List *key_order)
+			 List *pathkeys, IndexOptInfo *index, List *key_order, List *bounds)
 {
 	CustomPath *cp = makeNode(CustomPath);
 
@@ -1055,7 +1292,7 @@ AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
 									jc->asof,
 									list_make4(jc->keys, jc->key_outer, jc->key_inner, jc->key_pathkeys),
 									list_make2(jc->cand_quals, jc->post_quals),
-									list_make2(index, key_order));
+									list_make3(index, key_order, bounds));
 	cp->methods = &AsofPathMethods;
 	return cp;
 }
@@ -1074,6 +1311,7 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	double		outer_rows;
 	Cost		qual_cost;
 	QualCost	cand_cost;
+	Cost		probe_total = -1;
 
 	if (prev_join_pathlist_hook)
 		prev_join_pathlist_hook(root, joinrel, outerrel, innerrel, jointype, extra);
@@ -1138,27 +1376,6 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	cost_qual_eval(&cand_cost, extract_actual_clauses(jc.cand_quals, false), root);
 	qual_cost = cand_cost.per_tuple * 2.0;
 
-	/* the merge strategy */
-	outer_sorted = AsofSortedPath(root, outerrel, jc.outer_pathkeys, false);
-	inner_sorted = AsofSortedPath(root, innerrel, jc.inner_pathkeys, true);
-	if (outer_sorted && inner_sorted && asof_strategy_choice != ASOF_CHOICE_PROBE)
-	{
-		double		inner_rows = Max(inner_sorted->rows, 1.0);
-		Cost		startup = outer_sorted->startup_cost + inner_sorted->startup_cost;
-		Cost		run = (outer_sorted->total_cost - outer_sorted->startup_cost) +
-			(inner_sorted->total_cost - inner_sorted->startup_cost) +
-			cpu_operator_cost * (list_length(jc.keys) + 1) * (outer_rows + inner_rows) +
-			cpu_tuple_cost * (outer_rows + joinrel->rows) +
-			qual_cost * outer_rows;
-
-		add_path(joinrel, (Path *)
-				 AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE,
-							  list_make2(outer_sorted, inner_sorted),
-							  startup, startup + run,
-							  build_join_pathkeys(root, joinrel, jointype, jc.outer_pathkeys),
-							  NULL, NIL));
-	}
-
 	/* the index probe strategy: any spine order will do */
 	{
 		List	   *key_order = NIL;
@@ -1177,14 +1394,108 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 				random_page_cost * 0.5 + seq_page_cost * 0.5 +
 				cpu_index_tuple_cost + cpu_tuple_cost +
 				base_cost.per_tuple + qual_cost;
+			probe_total = outer_path->total_cost + per_probe * outer_rows +
+				cpu_tuple_cost * joinrel->rows;
 			add_path(joinrel, (Path *)
 					 AsofMakePath(joinrel, jointype, &jc, ASOF_PROBE,
 								  list_make1(outer_path),
-								  outer_path->startup_cost,
-								  outer_path->total_cost + per_probe * outer_rows +
-								  cpu_tuple_cost * joinrel->rows,
+								  outer_path->startup_cost, probe_total,
 								  build_join_pathkeys(root, joinrel, jointype, outer_path->pathkeys),
-								  index, key_order));
+								  index, key_order, NIL));
+		}
+	}
+
+	/*
+	 * A merge reads every feature row: when probing is cheaper than that
+	 * alone, do not spend planning time on the merge paths.
+	 */
+	if (probe_total >= 0 && probe_total < innerrel->rows * cpu_index_tuple_cost)
+		return;
+
+	/* the merge strategy */
+	outer_sorted = AsofSortedPath(root, outerrel, jc.outer_pathkeys, false);
+	inner_sorted = AsofSortedPath(root, innerrel, jc.inner_pathkeys, true);
+	if (outer_sorted && inner_sorted && asof_strategy_choice != ASOF_CHOICE_PROBE)
+	{
+		double		inner_rows = Max(inner_sorted->rows, 1.0);
+		Cost		startup = outer_sorted->startup_cost + inner_sorted->startup_cost;
+		Cost		run = (outer_sorted->total_cost - outer_sorted->startup_cost) +
+			(inner_sorted->total_cost - inner_sorted->startup_cost) +
+			cpu_operator_cost * (list_length(jc.keys) + 1) * (outer_rows + inner_rows) +
+			cpu_tuple_cost * (outer_rows + joinrel->rows) +
+			qual_cost * outer_rows;
+
+		add_path(joinrel, (Path *)
+				 AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE,
+							  list_make2(outer_sorted, inner_sorted),
+							  startup, startup + run,
+							  build_join_pathkeys(root, joinrel, jointype, jc.outer_pathkeys),
+							  NULL, NIL, NIL));
+	}
+
+	/* the merge reading the feature index itself, serial and parallel */
+	if (asof_strategy_choice != ASOF_CHOICE_PROBE && jc.keys != NIL)
+	{
+		IndexOptInfo *index = AsofFindMergeIndex(root, innerrel, &jc);
+		Path	   *outer_path = outerrel->cheapest_total_path;
+
+		if (index && outer_path && outer_path->param_info == NULL)
+		{
+			List	   *ipk = build_index_pathkeys(root, index, ForwardScanDirection);
+			IndexPath  *ip = create_index_path(root, index, NIL, NIL, NIL, ipk,
+											   ForwardScanDirection,
+											   AsofIndexCoversRel(innerrel, index),
+											   NULL, 1.0, false);
+			double		inner_rows = Max(ip->path.rows, 1.0);
+			Path		sort_path;
+			Cost		cpu;
+			int			nworkers;
+
+			cost_sort(&sort_path, root, jc.outer_pathkeys, outer_path->total_cost,
+					  outer_rows, outer_path->pathtarget->width, 0.0, work_mem, -1.0);
+			/* no separate scan node: cheaper per feature row than the plain merge */
+			cpu = cpu_operator_cost * (list_length(jc.keys) + 1) * (outer_rows + inner_rows) +
+				cpu_tuple_cost * joinrel->rows + qual_cost * outer_rows;
+			add_path(joinrel, (Path *)
+					 AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE_INDEX,
+								  list_make1(outer_path),
+								  sort_path.startup_cost + ip->path.startup_cost,
+								  sort_path.total_cost + ip->path.total_cost * 0.8 + cpu,
+								  build_join_pathkeys(root, joinrel, jointype, jc.outer_pathkeys),
+								  index, NIL, NIL));
+
+			/* in parallel: each participant takes ranges of the first key */
+			nworkers = compute_parallel_worker(innerrel, innerrel->pages, -1,
+											   max_parallel_workers_per_gather);
+			if (nworkers > 0 && joinrel->consider_parallel &&
+				(outer_path = get_cheapest_parallel_safe_total_inner(outerrel->pathlist)) != NULL &&
+				innerrel->consider_parallel && jc.cand_quals == NIL &&
+				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)))
+			{
+				List	   *bounds = AsofChunkBounds(root, innerrel, &jc, nworkers + 1);
+				double		divisor = nworkers + Max(0.0, 1.0 - 0.3 * nworkers);
+
+				if (bounds != NIL)
+				{
+					CustomPath *pp;
+					Cost		rescans = outer_path->total_cost * list_length(bounds);
+
+					cost_sort(&sort_path, root, jc.outer_pathkeys, outer_path->total_cost,
+							  outer_rows, outer_path->pathtarget->width, 0.0, work_mem, -1.0);
+
+					pp = AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE_INDEX,
+									  list_make1(outer_path),
+									  sort_path.startup_cost / divisor + ip->path.startup_cost,
+									  (sort_path.total_cost + rescans +
+									   ip->path.total_cost * 0.8 + cpu) / divisor,
+									  NIL, index, NIL, bounds);
+					pp->path.parallel_aware = true;
+					pp->path.parallel_safe = true;
+					pp->path.parallel_workers = nworkers;
+					pp->path.rows = joinrel->rows / divisor;
+					add_partial_path(joinrel, (Path *) pp);
+				}
+			}
 		}
 	}
 }
@@ -1247,6 +1558,47 @@ AsofAddRelVars(List *vars, Node *expr, Index relid)
 	return vars;
 }
 
+/*
+ * Returns the feature table's own filters, security barrier conditions
+ * (lower security levels) first, as a scan node would evaluate them.
+ */
+static List *
+AsofOrderedBaseQuals(List *rinfos)
+{
+	List	   *result = NIL;
+	Index		level = 0;
+	Index		maxlevel = 0;
+	ListCell   *lc;
+
+	foreach(lc, rinfos)
+		maxlevel = Max(maxlevel, ((RestrictInfo *) lfirst(lc))->security_level);
+	for (level = 0; level <= maxlevel; level++)
+	{
+		foreach(lc, rinfos)
+		{
+			RestrictInfo *ri = lfirst(lc);
+
+			if (ri->security_level == level && !ri->pseudoconstant)
+				result = lappend(result, ri->clause);
+		}
+	}
+	return result;
+}
+
+/* Returns the position of a node equal to item in list, or -1. */
+static int
+AsofListPosition(List *list, void *item)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		if (equal(lfirst(lc), item))
+			return foreach_current_index(lc);
+	}
+	return -1;
+}
+
 /* Converts an AsofJoin path into a CustomScan plan. */
 static Plan *
 AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
@@ -1267,6 +1619,9 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *post = lsecond(lfourth(priv));
 	IndexOptInfo *index = linitial(list_nth(priv, 4));
 	List	   *key_order = lsecond(list_nth(priv, 4));
+	List	   *bounds = lthird(list_nth(priv, 4));
+	List	   *sortops = NIL;
+	List	   *inner_vars = NIL;
 	Plan	   *outer_plan = linitial(custom_plans);
 	Plan	   *inner_plan = NULL;
 	Expr	   *spine_ts = linitial(asof->args);
@@ -1323,7 +1678,7 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		vars = AsofAddRelVars(vars, (Node *) tlist, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) key_inner, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) feature_ts, index->rel->relid);
-		base_quals = extract_actual_clauses(index->rel->baserestrictinfo, false);
+		base_quals = AsofOrderedBaseQuals(index->rel->baserestrictinfo);
 		vars = AsofAddRelVars(vars, (Node *) base_quals, index->rel->relid);
 		foreach(lc, vars)
 		{
@@ -1332,6 +1687,7 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			if (!IsA(v, Var) || v->varattno <= 0)
 				elog(ERROR, "unexpected column in as-of index probe");
 			probe_cols = lappend_int(probe_cols, v->varattno);
+			inner_vars = lappend(inner_vars, v);
 			scan_tlist = lappend(scan_tlist,
 								 makeTargetEntry((Expr *) copyObject(v),
 												 list_length(scan_tlist) + 1, NULL, false));
@@ -1398,6 +1754,43 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	display = lappend(display, copyObject(spine_ts));
 	display = lappend(display, copyObject(feature_ts));
 
+	if (strategy == ASOF_MERGE_INDEX)
+	{
+		/* feature columns by position in the heap column list; spine sort */
+		ListCell   *lk;
+		TypeCacheEntry *lt = lookup_type_cache(tstype, TYPECACHE_LT_OPR);
+
+		inner_att = NIL;
+		foreach(lk, key_inner)
+		{
+			Node	   *e = lfirst(lk);
+			int			pos;
+
+			while (IsA(e, RelabelType))
+				e = (Node *) ((RelabelType *) e)->arg;
+			pos = AsofListPosition(inner_vars, e);
+
+			if (pos < 0)
+				elog(ERROR, "as-of key is not a column of the feature table");
+			inner_att = lappend_int(inner_att, pos + 1);
+		}
+		if (AsofListPosition(inner_vars, feature_ts) < 0)
+			elog(ERROR, "as-of time is not a column of the feature table");
+		inner_ts_att = AsofListPosition(inner_vars, feature_ts) + 1;
+		k = 0;
+		foreach(lk, key_outer)
+		{
+			PathKey    *pk = list_nth(key_pks, k);
+			Oid			otype = exprType(lfirst(lk));
+
+			sortops = lappend_oid(sortops,
+								  get_opfamily_member(pk->pk_opfamily, otype, otype,
+													  BTLessStrategyNumber));
+			k++;
+		}
+		sortops = lappend_oid(sortops, lt->lt_opr);
+	}
+
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = extract_actual_clauses(post, false);
 	cscan->scan.scanrelid = 0;
@@ -1427,6 +1820,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		cscan->custom_private = lappend(cscan->custom_private, flags);
 		cscan->custom_private = lappend(cscan->custom_private, eqprocs);
 		cscan->custom_private = lappend(cscan->custom_private, probe_cols);
+		cscan->custom_private = lappend(cscan->custom_private, sortops);
+		cscan->custom_private = lappend(cscan->custom_private, copyObject(bounds));
 	}
 	cscan->methods = &AsofScanMethods;
 	return &cscan->scan.plan;
