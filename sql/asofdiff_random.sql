@@ -35,14 +35,17 @@ CREATE SCHEMA asofdiff;
 -- The knobs of the core this test drives.
 CREATE TABLE asofdiff.config (
 	marker		text NOT NULL,	-- substring of EXPLAIN that names the as-of join
-	settings	text[] NOT NULL	-- planner settings "name=value,..." tried in turn
+	settings	text[] NOT NULL,	-- planner settings "name=value,..." tried in turn
+	parallel	text NOT NULL	-- settings for the parallel runs
 );
 INSERT INTO asofdiff.config VALUES (
 	'Custom Scan (AsofJoin)',
 	ARRAY['',											-- the planner's choice
 		  'feature_store.asof_strategy=merge',
 		  'feature_store.asof_strategy=index_probe',		-- (merge, work_mem 64kB without an index)
-		  'feature_store.asof_strategy=merge,enable_seqscan=off']);	-- merge over the index
+		  'feature_store.asof_strategy=merge,enable_seqscan=off'],	-- merge over the index
+	'parallel_setup_cost=0,parallel_tuple_cost=0,min_parallel_table_scan_size=0,'
+	'min_parallel_index_scan_size=0,max_parallel_workers_per_gather=2,parallel_leader_participation=off');
 
 -- The dataset tables, recreated by asofdiff.gen.
 CREATE TABLE asofdiff.f ();
@@ -55,7 +58,7 @@ CREATE TABLE asofdiff.results (
 	seed		int,
 	indexed		bool,
 	settings	text,
-	strategy	text,		-- what ran: probe, merge-sort, merge-index
+	strategy	text,		-- what ran: probe, merge-sort, merge-index-scan, merge-over-index
 	jointype	text,
 	op			text,
 	cond		text,
@@ -68,6 +71,22 @@ CREATE TABLE asofdiff.results (
 	error		text,
 	ms			float8		-- time taken, to keep the test fast
 );
+
+-- Statements run through these two (RETURN QUERY may use parallel
+-- workers; a cursor or EXECUTE ... INTO may not).
+CREATE FUNCTION asofdiff.explain(q text) RETURNS SETOF text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+BEGIN
+	RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q;
+END
+$$;
+CREATE FUNCTION asofdiff.compare(q text)
+RETURNS TABLE (n_asof bigint, n_lateral bigint, n_matched bigint, extra bigint, missing bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+BEGIN
+	RETURN QUERY EXECUTE q;
+END
+$$;
 
 -- SQL expression of type ttype for the integer grid point t.
 CREATE FUNCTION asofdiff.tval(ttype text, t text) RETURNS text
@@ -200,6 +219,7 @@ DECLARE
 	cfg asofdiff.config;
 	keys text[];
 	asof_on text[];
+	gkeys text[];
 	asof_q text;
 	lat_q text;
 	cmp_q text;
@@ -238,54 +258,72 @@ BEGIN
 		asof_on := asof_on || cond;
 	END IF;
 	SELECT pg_catalog.array_agg(c ORDER BY random()) INTO asof_on FROM pg_catalog.unnest(asof_on) AS c;
-	-- left and inner: spine first; right and inner-swapped: features first.
-	asof_q := format('%sSELECT l.id, l.k1, l.k2, l.ts AS lts, f.v, f.ts AS fts FROM %s ON %s', prefix,
+	SELECT coalesce(pg_catalog.array_agg(replace(k, 'f.', 'g.')), '{}') INTO gkeys FROM pg_catalog.unnest(keys) AS k;
+	-- left and inner: spine first; right and inner-swapped: features first;
+	-- left-twice: a second as-of join (the other operator, no other
+	-- condition) of the feature table to the same spine.
+	asof_q := format('%sSELECT l.id, l.k1, l.k2, l.ts AS lts, f.v, f.ts AS fts, %s AS gv FROM %s ON %s%s', prefix,
+					 CASE jointype WHEN 'left-twice' THEN 'g.v' ELSE 'NULL::int' END,
 					 CASE jointype
-						 WHEN 'left' THEN format('%s l LEFT JOIN %s f', spine, feat)
 						 WHEN 'inner' THEN format('%s l JOIN %s f', spine, feat)
 						 WHEN 'right' THEN format('%s f RIGHT JOIN %s l', feat, spine)
-						 ELSE format('%s f JOIN %s l', feat, spine) END,
-					 pg_catalog.array_to_string(asof_on, ' AND '));
-	lat_q := format('%sSELECT l.id, l.k1, l.k2, l.ts AS lts, f.v, f.ts AS fts FROM %s l %s '
-					'(SELECT * FROM %s f WHERE %s ORDER BY f.ts DESC LIMIT 1) f ON true',
-					prefix, spine,
-					CASE WHEN jointype IN ('left', 'right') THEN 'LEFT JOIN LATERAL' ELSE 'JOIN LATERAL' END,
+						 WHEN 'inner-swapped' THEN format('%s f JOIN %s l', feat, spine)
+						 ELSE format('%s l LEFT JOIN %s f', spine, feat) END,
+					 pg_catalog.array_to_string(asof_on, ' AND '),
+					 CASE jointype WHEN 'left-twice' THEN
+						 format(' LEFT JOIN asofdiff.f g ON %s',
+								pg_catalog.array_to_string(gkeys || format('l.ts %s g.ts', CASE op WHEN '@>=' THEN '@>'
+																									 ELSE '@>=' END),
+														   ' AND '))
+					 ELSE '' END);
+	lat_q := format('%sSELECT l.id, l.k1, l.k2, l.ts AS lts, f.v, f.ts AS fts, %s AS gv FROM %s l %s '
+					'(SELECT * FROM %s f WHERE %s ORDER BY f.ts DESC LIMIT 1) f ON true%s',
+					prefix, CASE jointype WHEN 'left-twice' THEN 'g.v' ELSE 'NULL::int' END, spine,
+					CASE WHEN jointype IN ('inner', 'inner-swapped') THEN 'JOIN LATERAL' ELSE 'LEFT JOIN LATERAL' END,
 					feat,
 					pg_catalog.array_to_string(keys || CASE WHEN cond <> '' THEN ARRAY[cond] END
 												|| format('f.ts %s l.ts', CASE WHEN (op = '@>=') <> selftest
 																			   THEN '<=' ELSE '<' END),
-											   ' AND '));
+											   ' AND '),
+					CASE jointype WHEN 'left-twice' THEN
+						format(' LEFT JOIN LATERAL (SELECT * FROM asofdiff.f g WHERE %s ORDER BY g.ts DESC LIMIT 1) g ON true',
+							   pg_catalog.array_to_string(gkeys || format('g.ts %s l.ts', CASE op WHEN '@>=' THEN '<'
+																											  ELSE '<=' END),
+														  ' AND '))
+					ELSE '' END);
 	cmp_q := format($q$WITH a AS MATERIALIZED (%s), b AS MATERIALIZED (%s)
 		SELECT (SELECT count(*) FROM a) AS n_asof, (SELECT count(*) FROM b) AS n_lateral,
 			   (SELECT count(v) FROM a) AS n_matched,
 			   (SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b) x) AS extra,
 			   (SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a) y) AS missing$q$,
 					asof_q, lat_q);
-	res := ROW(ttype, dataset, seed, indexed, cfg.settings[setno], NULL, jointype, op, cond,
+	res := ROW(ttype, dataset, seed, indexed, NULL, NULL, jointype, op, cond,
 			   NULL, NULL, NULL, NULL, NULL, false, NULL, NULL);
 	BEGIN
 		-- Index probes need the index and a key.
-		res.settings := CASE WHEN (indexed AND keykind <> 'none') OR cfg.settings[setno] NOT LIKE '%index_probe%'
+		res.settings := CASE WHEN setno = 0 THEN cfg.parallel
+							 WHEN (indexed AND keykind <> 'none') OR cfg.settings[setno] NOT LIKE '%index_probe%'
 							 THEN cfg.settings[setno]
 							 ELSE 'feature_store.asof_strategy=merge,work_mem=64kB' END;
 		FOREACH setting IN ARRAY pg_catalog.string_to_array(res.settings, ',') LOOP
 			PERFORM pg_catalog.set_config(pg_catalog.split_part(setting, '=', 1),
 										  pg_catalog.split_part(setting, '=', 2), true);
 		END LOOP;
-		FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || cmp_q LOOP
+		FOR line IN SELECT * FROM asofdiff.explain(cmp_q) LOOP
 			plan := plan || line || E'\n';
 		END LOOP;
 		res.plan_ok := pg_catalog.strpos(plan, cfg.marker) > 0;
 		-- The strategy, from the as-of query alone (the spine has no index).
-		FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || asof_q LOOP
+		FOR line IN SELECT * FROM asofdiff.explain(asof_q) LOOP
 			aplan := aplan || line || E'\n';
 		END LOOP;
-		res.strategy := CASE
+		res.strategy := CASE WHEN aplan ~ 'Parallel Custom Scan \(AsofJoin\)' THEN 'parallel ' ELSE '' END || CASE
 			WHEN aplan ~ 'Strategy: index probe' THEN 'probe'
-			WHEN aplan ~ 'Strategy: merge' AND aplan ~ 'Index (Only )?Scan' THEN 'merge-index'
+			WHEN aplan ~ 'Strategy: merge over index' THEN 'merge-over-index'
+			WHEN aplan ~ 'Strategy: merge' AND aplan ~ 'Index (Only )?Scan' THEN 'merge-index-scan'
 			WHEN aplan ~ 'Strategy: merge' THEN 'merge-sort'
 			ELSE 'none' END;
-		EXECUTE cmp_q INTO r;
+		SELECT * INTO r FROM asofdiff.compare(cmp_q);
 		res.n_asof := r.n_asof;
 		res.n_lateral := r.n_lateral;
 		res.n_matched := r.n_matched;
@@ -380,8 +418,8 @@ BEGIN
 				c := conds[1 + floor(random() * pg_catalog.array_length(conds, 1))::int];
 				PERFORM asofdiff.run_case(ttype, shapes[s][1], seed, shapes[s][2], ix = 1,
 										  1 + (q - 1) % nstrat,
-										  (ARRAY['left', 'inner', 'left', 'inner', 'right', 'inner-swapped'])
-											  [1 + floor(random() * 6)::int],
+										  (ARRAY['left', 'inner', 'left', 'inner', 'right', 'inner-swapped',
+												 'left-twice'])[1 + floor(random() * 7)::int],
 										  CASE WHEN random() < 0.5 THEN '@>=' ELSE '@>' END,
 										  c,
 										  CASE WHEN random() < 0.7 THEN 0 ELSE floor(random() * 3)::int END,
@@ -396,7 +434,34 @@ BEGIN
 			   pg_catalog.bool_or(r.n_matched > 0),
 			   pg_catalog.bool_or(r.n_matched < r.n_asof),
 			   pg_catalog.string_agg(DISTINCT r.strategy, ', ' ORDER BY r.strategy)
-		FROM asofdiff.results r WHERE r.ttype = run_type.ttype AND r.dataset <> 'self-test'
+		FROM asofdiff.results r WHERE r.ttype = run_type.ttype AND r.dataset NOT IN ('self-test', 'parallel')
+		GROUP BY r.ttype;
+END
+$$;
+
+-- Runs parallel as-of joins (workers share the key ranges of the feature
+-- index) for one time type, on a larger dataset; returns its summary.
+CREATE FUNCTION asofdiff.run_parallel(ttype text, tno int)
+RETURNS TABLE (type_name text, queries bigint, failures bigint, some_parallel bool)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+DECLARE
+	seed int := tno * 1000 + 99;
+	conds CONSTANT text[] := ARRAY['', 'f.flag', 'l.sflag', '(f.w + l.id) % 3 <> 0'];
+	joins CONSTANT text[] := ARRAY['left', 'inner', 'right', 'left'];
+BEGIN
+	PERFORM asofdiff.gen(ttype, 'int', seed, 300, 30000, 6000, 0.02, true, 0.02, 20);
+	CREATE INDEX ON asofdiff.f (k1, ts);
+	ANALYZE asofdiff.f;
+	FOR q IN 1 .. 4 LOOP
+		PERFORM asofdiff.run_case(ttype, 'parallel', seed, 'int', true, 0, joins[q],
+								  CASE WHEN q % 2 = 0 THEN '@>' ELSE '@>=' END, conds[q], 0, 0);
+	END LOOP;
+	RETURN QUERY
+		SELECT r.ttype, pg_catalog.count(*),
+			   pg_catalog.count(*) FILTER (WHERE r.error IS NOT NULL OR NOT r.plan_ok OR r.extra <> 0
+										   OR r.missing <> 0 OR r.n_asof <> r.n_lateral),
+			   pg_catalog.bool_or(r.strategy LIKE 'parallel %')
+		FROM asofdiff.results r WHERE r.ttype = run_parallel.ttype AND r.dataset = 'parallel'
 		GROUP BY r.ttype;
 END
 $$;
@@ -408,6 +473,10 @@ SELECT * FROM asofdiff.run_type('int4', 4);
 SELECT * FROM asofdiff.run_type('int8', 5);
 SELECT * FROM asofdiff.run_type('float8', 6);
 SELECT * FROM asofdiff.run_type('numeric', 7);
+
+-- In parallel.
+SELECT p.* FROM pg_catalog.unnest(ARRAY['timestamptz', 'timestamp', 'date', 'int4', 'int8', 'float8', 'numeric'])
+	WITH ORDINALITY AS t(ty, n), LATERAL asofdiff.run_parallel(t.ty, t.n::int) AS p;
 
 -- The harness itself: against a reference of the other strictness (< for
 -- @>=, <= for @>) it must see differences, since spine and feature times
