@@ -110,10 +110,11 @@ same_result() {
 	fi
 }
 
-# Runs query $1 in a fresh backend while sampling its /proc status; prints
-# "peak RssAnon kB|VmHWM kB|RssShmem kB at peak HWM".
+# Runs query $1 in a fresh backend while sampling /proc of it and of its
+# parallel workers; prints "peak summed RssAnon kB|peak VmHWM kB of the
+# backend|its RssShmem kB then|processes seen".
 peak_memory() {
-	local query=$1 app="bench_asof_mem_$$" pid="" anon=0 hwm=0 shm=0 v a h s i
+	local query=$1 app="bench_asof_mem_$$" pid="" anon=0 hwm=0 shm=0 procs=1 pids p a h sh sum n i
 	"${PSQL[@]}" -c "SET application_name = '$app'" -c "SELECT pg_sleep(0.3)" \
 		-c "$query" -c "SELECT pg_sleep(0.3)" >/dev/null &
 	mempid=$!
@@ -123,17 +124,21 @@ peak_memory() {
 		sleep 0.05
 	done
 	while [[ -n $pid && -r /proc/$pid/status ]] && kill -0 "$mempid" 2>/dev/null; do
-		if v=$(awk '/^RssAnon:/ {a=$2} /^VmHWM:/ {h=$2} /^RssShmem:/ {s=$2} END {print a+0, h+0, s+0}' \
-			"/proc/$pid/status" 2>/dev/null); then
-			read -r a h s <<<"$v"
-			if ((a > anon)); then anon=$a; fi
-			if ((h > hwm)); then hwm=$h shm=$s; fi
-		fi
-		sleep 0.02
+		pids=$("${PSQL[@]}" -A -t -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE leader_pid = $pid" 2>/dev/null || true)
+		sum=0 n=0
+		for p in $pid $pids; do
+			read -r a h sh < <(awk '/^RssAnon:/ {a=$2} /^VmHWM:/ {h=$2} /^RssShmem:/ {s=$2} END {print a+0, h+0, s+0}' \
+				"/proc/$p/status" 2>/dev/null || echo 0 0 0)
+			sum=$((sum + a)) n=$((n + 1))
+			if [[ $p == "$pid" ]] && ((h > hwm)); then hwm=$h shm=$sh; fi
+		done
+		if ((sum > anon)); then anon=$sum; fi
+		if ((n > procs)); then procs=$n; fi
+		sleep 0.05
 	done
 	wait "$mempid" || echo "      (the query failed)" >&2
 	mempid=
-	echo "$anon|$hwm|$shm"
+	echo "$anon|$hwm|$shm|$procs"
 }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
 
@@ -155,6 +160,12 @@ asof=
 if check_asof_plan "" "$(q_asof bench_asof_spine)" && asof=$(run_timed "" "$(q_asof bench_asof_spine)" "$REPS") &&
 	same_result "$lat" "$asof"; then
 	echo "  (b) as-of @>=:                   $(secs "${asof%%|*}")   speedup vs LATERAL: $(ratio "${lat%%|*}" "${asof%%|*}")x (target >= 3.5x)"
+	# The same in one process, if the planner went parallel.
+	if grep -q 'Gather' <<<"$("${PSQL[@]}" -A -t -c "EXPLAIN (COSTS OFF) $(q_asof bench_asof_spine)")" &&
+		sasof1=$(run_timed "SET max_parallel_workers_per_gather = 0;" "$(q_asof bench_asof_spine)" "$REPS") &&
+		same_result "$lat" "$sasof1"; then
+		echo "      as-of, no parallel workers:  $(secs "${sasof1%%|*}")   speedup vs LATERAL: $(ratio "${lat%%|*}" "${sasof1%%|*}")x"
+	fi
 else
 	echo "  (b) as-of @>=:                   FAILED"
 	asof=
@@ -179,18 +190,21 @@ fi
 
 # (f) peak memory with the index (work_mem is the server's 64MB).
 echo "  work_mem: $("${PSQL[@]}" -A -t -c "SHOW work_mem")"
-m=$(peak_memory "$(q_asof bench_asof_spine)")
-IFS='|' read -r anon hwm shm <<<"$m"
-echo "  (f) as-of, index:   peak private (RssAnon) $(mb "$anon"), VmHWM $(mb "$hwm") of which shared buffers $(mb "$shm")"
-m=$(peak_memory "$LATERAL_SET $(q_lateral bench_asof_spine)")
-IFS='|' read -r anon hwm shm <<<"$m"
-echo "      LATERAL, index: peak private (RssAnon) $(mb "$anon"), VmHWM $(mb "$hwm") of which shared buffers $(mb "$shm")"
+# Private memory (RssAnon) summed over the backend and its parallel workers;
+# VmHWM (the backend's peak RSS) also counts the shared buffers it touched.
+show_memory() {
+	local anon hwm shm procs
+	IFS='|' read -r anon hwm shm procs <<<"$2"
+	echo "  $1 peak private memory $(mb "$anon") over $procs process(es); backend VmHWM $(mb "$hwm"), of which shared $(mb "$shm")"
+}
+show_memory "(f) as-of, index:  " "$(peak_memory "$(q_asof bench_asof_spine)")"
+show_memory "    LATERAL, index:" "$(peak_memory "$LATERAL_SET $(q_lateral bench_asof_spine)")"
 
 # (e) no index: the as-of join must sort the feature side itself.
 "${PSQL[@]}" -c "DROP INDEX bench_asof_features_k_ts" -c "ANALYZE bench_asof_features"
 if check_asof_plan "" "$(q_asof bench_asof_spine)" && nasof=$(run_timed "" "$(q_asof bench_asof_spine)" "$REPS") &&
 	same_result "$lat" "$nasof"; then
-	echo "  (e) no index, as-of:             $(secs "${nasof%%|*}")   vs as-of with index: $(ratio "${nasof%%|*}" "${asof%%|*}")x slower, vs LATERAL with index: $(ratio "${lat%%|*}" "${nasof%%|*}")x faster"
+	echo "  (e) no index, as-of:             $(secs "${nasof%%|*}")   vs as-of with index: $(ratio "${nasof%%|*}" "${asof%%|*}")x slower, speedup vs LATERAL with index: $(ratio "${lat%%|*}" "${nasof%%|*}")x"
 else
 	echo "  (e) no index, as-of:             FAILED"
 	nasof=
@@ -200,9 +214,7 @@ if [[ $ROWNUMBER != 0 ]]; then
 	same_result "$lat" "$nrn"
 	echo "      no index, row_number():      $(secs "${nrn%%|*}")   as-of speedup: $(ratio "${nrn%%|*}" "${nasof%%|*}")x"
 fi
-m=$(peak_memory "$(q_asof bench_asof_spine)")
-IFS='|' read -r anon hwm shm <<<"$m"
-echo "  (f) as-of, no index: peak private (RssAnon) $(mb "$anon"), VmHWM $(mb "$hwm") of which shared buffers $(mb "$shm")"
+show_memory "(f) as-of, no index:" "$(peak_memory "$(q_asof bench_asof_spine)")"
 echo "  temp files written: $("${PSQL[@]}" -A -t -c "SELECT pg_size_pretty(temp_bytes) || ' in ' || temp_files || ' files' FROM pg_stat_database WHERE datname = current_database()")"
 
 "${PSQL[@]}" -c "DROP TABLE bench_asof_features, bench_asof_spine, bench_asof_spine_small"
