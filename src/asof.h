@@ -72,9 +72,12 @@ enum
 };
 
 /*
- * custom_exprs of an AsofJoin: a list of two lists, the other join
- * conditions (evaluated per candidate pair) and the display expressions for
- * EXPLAIN (outer key, inner key pairs, then outer ts, inner ts).
+ * custom_exprs of an AsofJoin: a list of three lists: the other join
+ * conditions (evaluated per candidate pair), the display expressions for
+ * EXPLAIN (outer key, inner key pairs, then spine time, feature time), and
+ * the feature table's own filters when the node reads it itself (probe and
+ * merge over index).  custom_scan_tlist is the spine input's columns followed
+ * by the feature columns.
  */
 
 /* asof_ops.c */

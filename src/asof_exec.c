@@ -164,10 +164,10 @@ AsofCreateScanState(CustomScan *cscan)
 	return (Node *) st;
 }
 
-/* Prepares a comparator for values of lefttype and righttype. */
+/* Prepares a comparator from a btree comparison function. */
 static void
 AsofPrepareComparator(SortSupport ssup, Oid cmpproc, Oid collation,
-					  bool nulls_first, bool reverse, Oid opfamily_type)
+					  bool nulls_first, bool reverse)
 {
 	memset(ssup, 0, sizeof(SortSupportData));
 	ssup->ssup_cxt = CurrentMemoryContext;
@@ -210,7 +210,7 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 	st->ts_leproc = (Oid) list_nth_int(hdr, ASOF_H_TIME_LEPROC);
 	st->ts_coll = (Oid) list_nth_int(hdr, ASOF_H_TIME_COLL);
 	AsofPrepareComparator(&st->ts_ssup, (Oid) list_nth_int(hdr, ASOF_H_TIME_PROC),
-						  st->ts_coll, false, false, InvalidOid);
+						  st->ts_coll, false, false);
 
 	st->nkeys = list_length(outer_att);
 	st->outer_key_att = palloc(sizeof(AttrNumber) * Max(st->nkeys, 1));
@@ -224,8 +224,7 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 		st->outer_key_att[i] = list_nth_int(outer_att, i);
 		st->inner_key_att[i] = list_nth_int(inner_att, i);
 		AsofPrepareComparator(&st->key_ssup[i], list_nth_oid(procs, i),
-							  list_nth_oid(colls, i), (f & 1) != 0, (f & 2) != 0,
-							  InvalidOid);
+							  list_nth_oid(colls, i), (f & 1) != 0, (f & 2) != 0);
 		if (eqprocs != NIL)
 			st->eqprocs[i] = list_nth_oid(eqprocs, i);
 	}

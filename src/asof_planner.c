@@ -1467,7 +1467,16 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 			/* in parallel: each participant takes ranges of the first key */
 			nworkers = compute_parallel_worker(innerrel, innerrel->pages, -1,
 											   max_parallel_workers_per_gather);
+			/*
+			 * Every participant reads the whole spine once per key range it
+			 * takes, so the spine must be a plain table read the same way
+			 * each time.
+			 */
 			if (nworkers > 0 && joinrel->consider_parallel &&
+				outerrel->reloptkind == RELOPT_BASEREL && outerrel->rtekind == RTE_RELATION &&
+				planner_rt_fetch(outerrel->relid, root)->tablesample == NULL &&
+				!contain_volatile_functions((Node *) outerrel->reltarget->exprs) &&
+				!contain_volatile_functions((Node *) extract_actual_clauses(outerrel->baserestrictinfo, false)) &&
 				(outer_path = get_cheapest_parallel_safe_total_inner(outerrel->pathlist)) != NULL &&
 				innerrel->consider_parallel && jc.cand_quals == NIL &&
 				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)))
