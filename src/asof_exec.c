@@ -60,6 +60,7 @@ typedef struct AsofState
 	SortSupportData ts_ssup;
 	ExprState  *cand_qual;		/* other ON conditions, per candidate */
 	ExprState  *base_qual;		/* probe: the feature table's own filters */
+	ExprState  *mono_qual;		/* TTL-like conditions, on the latest only */
 	TupleTableSlot *scanslot;
 
 	/* merge */
@@ -233,6 +234,8 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 	scandesc = st->scanslot->tts_tupleDescriptor;
 	st->cand_qual = cand ? ExecInitQual(cand, &node->ss.ps) : NULL;
 	st->base_qual = base ? ExecInitQual(base, &node->ss.ps) : NULL;
+	st->mono_qual = lfourth(cscan->custom_exprs) ?
+		ExecInitQual(lfourth(cscan->custom_exprs), &node->ss.ps) : NULL;
 
 	st->outer_ps = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
 	node->custom_ps = list_make1(st->outer_ps);
@@ -770,6 +773,14 @@ AsofExec(CustomScanState *node)
 		else
 			match = AsofProbeMatch(st, outer);
 
+		if (match != NULL && st->mono_qual)
+		{
+			/* the latest candidate fails a TTL-like condition: so do all */
+			AsofFillScanSlot(st, outer, match);
+			econtext->ecxt_scantuple = st->scanslot;
+			if (!ExecQual(st->mono_qual, econtext))
+				match = NULL;
+		}
 		if (match == NULL && st->jointype == JOIN_INNER)
 			continue;
 		if (match != NULL && st->jointype == JOIN_ANTI)
@@ -936,6 +947,12 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 		Node	   *q = (Node *) make_ands_explicit(cand);
 
 		ExplainPropertyText("Candidate Filter", AsofDeparse(q, context, useprefix), es);
+	}
+	if (lfourth(cscan->custom_exprs) != NIL)
+	{
+		Node	   *q = (Node *) make_ands_explicit(lfourth(cscan->custom_exprs));
+
+		ExplainPropertyText("Latest Row Filter", AsofDeparse(q, context, useprefix), es);
 	}
 	if (st->strategy == ASOF_MERGE_INDEX)
 	{

@@ -19,7 +19,10 @@
 #include "access/stratnum.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_opfamily.h"
+#include "access/htup_details.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -890,6 +893,9 @@ typedef struct AsofJoinClauses
 	List	   *key_inner;		/* Expr *, inner side of each key */
 	List	   *key_pathkeys;	/* outer PathKey * per key */
 	List	   *cand_quals;		/* RestrictInfo *: restrict the candidates */
+	List	   *mono_quals;		/* RestrictInfo *: candidate restrictions that
+								 * hold for a time suffix (TTL windows): the
+								 * latest candidate alone decides */
 	List	   *post_quals;		/* RestrictInfo *: filter the joined rows */
 	List	   *outer_pathkeys;
 	List	   *inner_pathkeys;
@@ -1002,6 +1008,93 @@ AsofSortedPath(PlannerInfo *root, RelOptInfo *rel, List *pathkeys, bool try_inde
 	return sorted;
 }
 
+
+/* Tells whether expr reads a column of the given relations. */
+static bool
+AsofMentions(PlannerInfo *root, Node *expr, Relids relids)
+{
+	return bms_overlap(pull_varnos(root, expr), relids);
+}
+
+/* Returns the btree strategy of a comparison operator, or 0. */
+static int
+AsofComparisonStrategy(Oid opno)
+{
+	List	   *interp = get_op_btree_interpretation(opno);
+	ListCell   *lc;
+
+	foreach(lc, interp)
+	{
+		OpBtreeInterpretation *bi = lfirst(lc);
+
+		if (bi->strategy != BTEqualStrategyNumber && bi->strategy != ROWCOMPARE_NE)
+			return bi->strategy;
+	}
+	return 0;
+}
+
+/* Tells whether opno is the built-in subtraction operator. */
+static bool
+AsofIsBuiltinMinus(Oid opno)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tup);
+
+		result = op->oprnamespace == PG_CATALOG_NAMESPACE &&
+			strcmp(NameStr(op->oprname), "-") == 0;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * Tells whether a candidate condition holds for a suffix of the candidates
+ * in time order: "feature_ts >= x" or "spine_ts - feature_ts <= x" (x not
+ * reading the feature side), the usual TTL windows.  Then the latest
+ * candidate passes it if any candidate does, and it need only be checked on
+ * that one.
+ */
+static bool
+AsofIsMonotone(PlannerInfo *root, Expr *clause, AsofJoinClauses *jc, Relids inner)
+{
+	OpExpr	   *op;
+	Node	   *l;
+	Node	   *r;
+	int			strategy;
+
+	if (!is_opclause(clause) || list_length(((OpExpr *) clause)->args) != 2 ||
+		contain_volatile_functions((Node *) clause))
+		return false;
+	op = (OpExpr *) clause;
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	strategy = AsofComparisonStrategy(op->opno);
+	if (strategy == 0)
+		return false;
+	if (!AsofMentions(root, l, inner))
+	{
+		Node	   *t = l;
+
+		l = r;
+		r = t;
+		strategy = BTCommuteStrategyNumber(strategy);
+	}
+	if (AsofMentions(root, r, inner))
+		return false;
+	if (equal(l, jc->feature_ts))
+		return strategy == BTGreaterStrategyNumber || strategy == BTGreaterEqualStrategyNumber;
+	if (IsA(l, OpExpr) && list_length(((OpExpr *) l)->args) == 2 &&
+		equal(linitial(((OpExpr *) l)->args), jc->spine_ts) &&
+		equal(lsecond(((OpExpr *) l)->args), jc->feature_ts) &&
+		AsofIsBuiltinMinus(((OpExpr *) l)->opno))
+		return strategy == BTLessStrategyNumber || strategy == BTLessEqualStrategyNumber;
+	return false;
+}
+
 /*
  * Sorts the clauses of the join into keys, candidate restrictions and
  * filters, and computes the orderings the merge strategy needs.  Returns
@@ -1106,6 +1199,22 @@ AsofClassifyClauses(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel
 	{
 		if (!list_member_ptr(used, lfirst(lc)))
 			jc->cand_quals = lappend(jc->cand_quals, lfirst(lc));
+	}
+
+	/* TTL-like conditions only need checking on the latest candidate */
+	{
+		List	   *general = NIL;
+
+		foreach(lc, jc->cand_quals)
+		{
+			RestrictInfo *ri = lfirst(lc);
+
+			if (AsofIsMonotone(root, ri->clause, jc, innerrel->relids))
+				jc->mono_quals = lappend(jc->mono_quals, ri);
+			else
+				general = lappend(general, ri);
+		}
+		jc->cand_quals = general;
 	}
 
 	/* then the time, ascending, nulls last */
@@ -1291,7 +1400,7 @@ AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
 	cp->custom_private = list_make5(list_make3_int(strategy, jointype, jc->strict),
 									jc->asof,
 									list_make4(jc->keys, jc->key_outer, jc->key_inner, jc->key_pathkeys),
-									list_make2(jc->cand_quals, jc->post_quals),
+									list_make3(jc->cand_quals, jc->post_quals, jc->mono_quals),
 									list_make3(index, key_order, bounds));
 	cp->methods = &AsofPathMethods;
 	return cp;
@@ -1375,6 +1484,8 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 
 	cost_qual_eval(&cand_cost, extract_actual_clauses(jc.cand_quals, false), root);
 	qual_cost = cand_cost.per_tuple * 2.0;
+	cost_qual_eval(&cand_cost, extract_actual_clauses(jc.mono_quals, false), root);
+	qual_cost += cand_cost.per_tuple;
 
 	/* the index probe strategy: any spine order will do */
 	{
@@ -1479,7 +1590,8 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 				!contain_volatile_functions((Node *) extract_actual_clauses(outerrel->baserestrictinfo, false)) &&
 				(outer_path = get_cheapest_parallel_safe_total_inner(outerrel->pathlist)) != NULL &&
 				innerrel->consider_parallel && jc.cand_quals == NIL &&
-				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)))
+				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)) &&
+				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.mono_quals, false)))
 			{
 				List	   *bounds = AsofChunkBounds(root, innerrel, &jc, nworkers + 1);
 				double		divisor = nworkers + Max(0.0, 1.0 - 0.3 * nworkers);
@@ -1626,6 +1738,7 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *key_pks = lfourth(lthird(priv));
 	List	   *cand = linitial(lfourth(priv));
 	List	   *post = lsecond(lfourth(priv));
+	List	   *mono = lthird(lfourth(priv));
 	IndexOptInfo *index = linitial(list_nth(priv, 4));
 	List	   *key_order = lsecond(list_nth(priv, 4));
 	List	   *bounds = lthird(list_nth(priv, 4));
@@ -1683,6 +1796,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		foreach(lc, cand)
 			vars = AsofAddRelVars(vars, (Node *) ((RestrictInfo *) lfirst(lc))->clause, index->rel->relid);
 		foreach(lc, post)
+			vars = AsofAddRelVars(vars, (Node *) ((RestrictInfo *) lfirst(lc))->clause, index->rel->relid);
+		foreach(lc, mono)
 			vars = AsofAddRelVars(vars, (Node *) ((RestrictInfo *) lfirst(lc))->clause, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) tlist, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) key_inner, index->rel->relid);
@@ -1805,7 +1920,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_scan_tlist = scan_tlist;
-	cscan->custom_exprs = list_make3(extract_actual_clauses(cand, false), display, base_quals);
+	cscan->custom_exprs = list_make4(extract_actual_clauses(cand, false), display, base_quals,
+									 extract_actual_clauses(mono, false));
 	{
 		List	   *header = NIL;
 
