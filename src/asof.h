@@ -40,9 +40,9 @@ enum
 	ASOF_PRIV_HEADER = 0,		/* strategy, jointype, strict, outer natts,
 								 * inner natts, time cmp proc, time collation,
 								 * outer ts attno, inner ts attno, index oid,
-								 * heap oid */
+								 * heap oid, time scan-key proc (probe) */
 	ASOF_PRIV_KEY_OUTER,		/* per key: outer attno */
-	ASOF_PRIV_KEY_INNER,		/* per key: inner attno */
+	ASOF_PRIV_KEY_INNER,		/* per key: inner attno (probe: index column) */
 	ASOF_PRIV_KEY_PROC,			/* per key: btree comparison proc */
 	ASOF_PRIV_KEY_COLL,			/* per key: collation */
 	ASOF_PRIV_KEY_FLAGS,		/* per key: bit 0 nulls first, bit 1 desc */
@@ -89,7 +89,6 @@ extern void AsofPlannerInit(void);
 
 /* asof_exec.c */
 extern CustomScanMethods AsofScanMethods;
-extern void AsofExecInit(void);
 extern Node *AsofCreateScanState(CustomScan *cscan);
 
 #endif							/* ASOF_H */

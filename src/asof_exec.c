@@ -5,9 +5,16 @@
  * Merge strategy: both inputs arrive ordered by (keys, time).  For each spine
  * row the feature input is advanced while its rows belong to the same keys
  * and are not later than the spine time.  Without other join conditions only
- * the last such row is kept (constant memory); with them, the rows of the
- * current key group up to the spine time are kept in a tuplestore (which
- * spills past work_mem) and read backwards until a row passes them.
+ * the last such row is kept (constant memory); TTL-like conditions are then
+ * checked on that row alone.  With other conditions, the rows of the current
+ * key group up to the spine time are kept in a tuplestore (which spills past
+ * work_mem) and read backwards until a row passes them.
+ *
+ * Merge over index: the same merge, but the node sorts the spine itself and
+ * reads the feature table's (keys, time) btree index directly, from the index
+ * tuple when the heap page is all-visible (every visibility map page stays
+ * pinned).  In parallel, the first key's range is cut into chunks that the
+ * participants take in turn; each re-reads the spine and keeps its chunk.
  *
  * Index probe strategy: for each spine row, a backward btree scan of the
  * feature table positioned at (keys, time) returns candidates newest first.

@@ -10,8 +10,11 @@
  * operand), and no condition outside that ON clause may filter the feature
  * side in a way the planner could push below the join.  During join search
  * every ordinary join path that would evaluate the operator as a filter is
- * priced out, and AsofJoin paths are added.  After planning, the finished
- * plan must not contain the operator anywhere: if it does, the query fails.
+ * priced out (the operator's functions also carry a huge COST), and AsofJoin
+ * paths are added: a merge over sorted inputs, a merge reading the feature
+ * index itself (serial and parallel), and an index probe per spine row.
+ * After planning, the finished plan must not contain the operator anywhere:
+ * if it does, the query fails.
  */
 #include "postgres.h"
 
@@ -1852,8 +1855,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		display = lappend(display, copyObject(lfirst(lc3)));
 		if (strategy == ASOF_PROBE)
 		{
-			/* scan key for the index column holding key k: equality proc */
-			int			col = list_nth_int(key_order, 0);	/* placeholder */
+			/* the index column holding key k, and its equality function */
+			int			col = -1;
 			Oid			eqop;
 			int			c;
 
@@ -1865,12 +1868,14 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 					break;
 				}
 			}
+			if (col < 0)
+				elog(ERROR, "as-of key missing from the probe index");
 			eqop = get_opfamily_member(index->opfamily[col], index->opcintype[col],
 									   otype, BTEqualStrategyNumber);
 			if (!OidIsValid(eqop))
 				elog(ERROR, "missing equality operator for as-of index probe");
 			eqprocs = lappend_oid(eqprocs, get_opcode(eqop));
-			/* reuse inner_att as the index column number (1-based) */
+			/* for a probe, the "inner attno" of a key is its index column */
 			inner_att = lappend_int(inner_att, col + 1);
 		}
 		k++;
