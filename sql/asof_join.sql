@@ -295,6 +295,18 @@ SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f O
 RESET parallel_leader_participation;
 SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
 SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN asof_par_f f ON f.k = s.k AND s.ts @> f.ts;
+-- without an index: both inputs sorted per key range
+CREATE TABLE asof_par_f2 AS SELECT * FROM asof_par_f;
+INSERT INTO asof_par_f2 VALUES (NULL, 5, -1), (3, NULL, -2);
+ANALYZE asof_par_f2;
+EXPLAIN (COSTS OFF)
+SELECT count(*), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f2 f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f2 f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN asof_par_f2 f ON f.k = s.k AND s.ts @> f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f2 f
+  ON f.k = s.k AND s.ts @>= f.ts AND s.ts - f.ts <= 50;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN LATERAL
+  (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts <= s.ts AND s.ts - f.ts <= 50 ORDER BY f.ts DESC LIMIT 1) f ON true;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

@@ -26,9 +26,11 @@ typedef enum AsofStrategy
 {
 	ASOF_MERGE = 0,				/* both inputs in (keys, time) order */
 	ASOF_PROBE = 1,				/* one backward index probe per spine row */
-	ASOF_MERGE_INDEX = 2		/* merge reading the feature index itself,
+	ASOF_MERGE_INDEX = 2,		/* merge reading the feature index itself,
 								 * sorting the spine itself; can run in
 								 * parallel over key ranges */
+	ASOF_MERGE_RANGES = 3		/* parallel merge sorting both inputs itself,
+								 * one key range at a time (no index) */
 } AsofStrategy;
 
 /*
@@ -50,6 +52,8 @@ enum
 	ASOF_PRIV_PROBE_COLS,		/* probe: inner heap attno per inner column */
 	ASOF_PRIV_SORTOPS,			/* merge over index: spine sort operators */
 	ASOF_PRIV_BOUNDS,			/* merge over index: Const chunk bounds */
+	ASOF_PRIV_INNER_SORTOPS,	/* merge over ranges: feature sort operators */
+	ASOF_PRIV_BOUND_PROC,		/* merge over ranges: feature key vs bound */
 	ASOF_PRIV_NFIELDS
 };
 

@@ -1379,6 +1379,21 @@ AsofChunkBounds(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc, in
 	return bounds;
 }
 
+
+/*
+ * Tells whether rel is a plain table read the same way every time, so that
+ * parallel participants can each re-read it and keep their own key range.
+ */
+static bool
+AsofPlainTable(PlannerInfo *root, RelOptInfo *rel)
+{
+	return rel->reloptkind == RELOPT_BASEREL && rel->rtekind == RTE_RELATION &&
+		rel->consider_parallel &&
+		planner_rt_fetch(rel->relid, root)->tablesample == NULL &&
+		!contain_volatile_functions((Node *) rel->reltarget->exprs) &&
+		!contain_volatile_functions((Node *) extract_actual_clauses(rel->baserestrictinfo, false));
+}
+
 /* Builds the custom path node for one strategy. */
 static CustomPath *
 AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
@@ -1547,6 +1562,49 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 							  NULL, NIL, NIL));
 	}
 
+	/* without a usable index, in parallel: both inputs sorted per key range */
+	if (asof_strategy_choice != ASOF_CHOICE_PROBE && jc.keys != NIL &&
+		max_parallel_workers_per_gather > 0 && joinrel->consider_parallel &&
+		jc.cand_quals == NIL && AsofPlainTable(root, outerrel) && AsofPlainTable(root, innerrel) &&
+		is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)) &&
+		is_parallel_safe(root, (Node *) extract_actual_clauses(jc.mono_quals, false)))
+	{
+		Path	   *opath = get_cheapest_parallel_safe_total_inner(outerrel->pathlist);
+		Path	   *ipath = get_cheapest_parallel_safe_total_inner(innerrel->pathlist);
+		int			nworkers = compute_parallel_worker(innerrel, innerrel->pages, -1,
+													   max_parallel_workers_per_gather);
+		List	   *bounds = (opath && ipath && nworkers > 0) ?
+			AsofChunkBounds(root, innerrel, &jc, nworkers + 1) : NIL;
+
+		if (bounds != NIL)
+		{
+			double		divisor = nworkers + Max(0.0, 1.0 - 0.3 * nworkers);
+			double		inner_rows = Max(ipath->rows, 1.0);
+			int			nchunks = list_length(bounds) + 1;
+			Path		osort;
+			Path		isort;
+			Cost		total;
+			CustomPath *pp;
+
+			cost_sort(&osort, root, jc.outer_pathkeys, 0.0, outer_rows,
+					  opath->pathtarget->width, 0.0, work_mem, -1.0);
+			cost_sort(&isort, root, jc.inner_pathkeys, 0.0, inner_rows,
+					  ipath->pathtarget->width, 0.0, work_mem, -1.0);
+			total = (opath->total_cost + ipath->total_cost) * nchunks +
+				osort.total_cost + isort.total_cost +
+				cpu_operator_cost * (list_length(jc.keys) + 1) * (outer_rows + inner_rows) * (nchunks + 1) +
+				cpu_tuple_cost * joinrel->rows + qual_cost * outer_rows;
+			pp = AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE_RANGES,
+							  list_make2(opath, ipath), total / divisor, total / divisor,
+							  NIL, NULL, NIL, bounds);
+			pp->path.parallel_aware = true;
+			pp->path.parallel_safe = true;
+			pp->path.parallel_workers = nworkers;
+			pp->path.rows = joinrel->rows / divisor;
+			add_partial_path(joinrel, (Path *) pp);
+		}
+	}
+
 	/* the merge reading the feature index itself, serial and parallel */
 	if (asof_strategy_choice != ASOF_CHOICE_PROBE && jc.keys != NIL)
 	{
@@ -1586,11 +1644,7 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 			 * takes, so the spine must be a plain table read the same way
 			 * each time.
 			 */
-			if (nworkers > 0 && joinrel->consider_parallel &&
-				outerrel->reloptkind == RELOPT_BASEREL && outerrel->rtekind == RTE_RELATION &&
-				planner_rt_fetch(outerrel->relid, root)->tablesample == NULL &&
-				!contain_volatile_functions((Node *) outerrel->reltarget->exprs) &&
-				!contain_volatile_functions((Node *) extract_actual_clauses(outerrel->baserestrictinfo, false)) &&
+			if (nworkers > 0 && joinrel->consider_parallel && AsofPlainTable(root, outerrel) &&
 				(outer_path = get_cheapest_parallel_safe_total_inner(outerrel->pathlist)) != NULL &&
 				innerrel->consider_parallel && jc.cand_quals == NIL &&
 				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)) &&
@@ -1746,6 +1800,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *key_order = lsecond(list_nth(priv, 4));
 	List	   *bounds = lthird(list_nth(priv, 4));
 	List	   *sortops = NIL;
+	List	   *inner_sortops = NIL;
+	List	   *bound_proc = NIL;
 	List	   *inner_vars = NIL;
 	Plan	   *outer_plan = linitial(custom_plans);
 	Plan	   *inner_plan = NULL;
@@ -1780,7 +1836,7 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	scan_tlist = AsofAppendTlist(NIL, outer_plan->targetlist);
 	outer_natts = list_length(scan_tlist);
 
-	if (strategy == ASOF_MERGE)
+	if (strategy == ASOF_MERGE || strategy == ASOF_MERGE_RANGES)
 	{
 		inner_plan = lsecond(custom_plans);
 		inner_ts_att = AsofChildColumn(&inner_plan, feature_ts);
@@ -1883,6 +1939,34 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	display = lappend(display, copyObject(spine_ts));
 	display = lappend(display, copyObject(feature_ts));
 
+	if (strategy == ASOF_MERGE_RANGES)
+	{
+		/* both sorts, and the comparison of feature keys with the bounds */
+		TypeCacheEntry *lt = lookup_type_cache(tstype, TYPECACHE_LT_OPR);
+		PathKey    *pk0 = linitial(key_pks);
+		Oid			btype = exprType(linitial(key_inner));
+
+		k = 0;
+		forboth(lc1, key_outer, lc2, key_inner)
+		{
+			PathKey    *pk = list_nth(key_pks, k);
+			Oid			otype = exprType(lfirst(lc1));
+			Oid			itype = exprType(lfirst(lc2));
+
+			sortops = lappend_oid(sortops,
+								  get_opfamily_member(pk->pk_opfamily, otype, otype,
+													  BTLessStrategyNumber));
+			inner_sortops = lappend_oid(inner_sortops,
+										get_opfamily_member(pk->pk_opfamily, itype, itype,
+															BTLessStrategyNumber));
+			k++;
+		}
+		sortops = lappend_oid(sortops, lt->lt_opr);
+		inner_sortops = lappend_oid(inner_sortops, lt->lt_opr);
+		bound_proc = list_make1_oid(get_opfamily_proc(pk0->pk_opfamily, btype, btype,
+													  BTORDER_PROC));
+	}
+
 	if (strategy == ASOF_MERGE_INDEX)
 	{
 		/* feature columns by position in the heap column list; spine sort */
@@ -1952,6 +2036,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		cscan->custom_private = lappend(cscan->custom_private, probe_cols);
 		cscan->custom_private = lappend(cscan->custom_private, sortops);
 		cscan->custom_private = lappend(cscan->custom_private, copyObject(bounds));
+		cscan->custom_private = lappend(cscan->custom_private, inner_sortops);
+		cscan->custom_private = lappend(cscan->custom_private, bound_proc);
 	}
 	cscan->methods = &AsofScanMethods;
 	return &cscan->scan.plan;
