@@ -226,6 +226,59 @@ AsofConjuncts(Node *quals)
 	return list_make1(quals);
 }
 
+
+/*
+ * Counts the relations a join tree node may become once the planner pulls
+ * up its sub-queries (a sub-query that cannot be pulled up counts as one).
+ */
+static int
+AsofCountRels(Query *query, Node *node)
+{
+	int			n = 0;
+	ListCell   *lc;
+
+	if (node == NULL)
+		return 0;
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex, query->rtable);
+		Query	   *sub = rte->subquery;
+
+		if (rte->rtekind == RTE_SUBQUERY && sub->setOperations == NULL &&
+			!sub->hasAggs && !sub->hasWindowFuncs && !sub->hasTargetSRFs &&
+			sub->groupClause == NIL && sub->groupingSets == NIL &&
+			sub->havingQual == NULL && sub->distinctClause == NIL &&
+			sub->limitCount == NULL && sub->limitOffset == NULL &&
+			sub->jointree != NULL)
+			return Max(AsofCountRels(sub, (Node *) sub->jointree), 1);
+		if (rte->rtekind == RTE_CTE && rte->ctelevelsup == 0)
+		{
+			/* a CTE may be inlined as a sub-query */
+			foreach(lc, query->cteList)
+			{
+				CommonTableExpr *cte = lfirst(lc);
+
+				if (strcmp(cte->ctename, rte->ctename) == 0 &&
+					cte->ctematerialized != CTEMaterializeAlways &&
+					IsA(cte->ctequery, Query) &&
+					((Query *) cte->ctequery)->jointree != NULL)
+					return Max(AsofCountRels((Query *) cte->ctequery,
+											 (Node *) ((Query *) cte->ctequery)->jointree), 1);
+			}
+		}
+		return 1;
+	}
+	if (IsA(node, JoinExpr))
+		return AsofCountRels(query, ((JoinExpr *) node)->larg) +
+			AsofCountRels(query, ((JoinExpr *) node)->rarg);
+	if (IsA(node, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			n += AsofCountRels(query, lfirst(lc));
+	}
+	return n;
+}
+
 /* Checks the ON clause of one JoinExpr, recording an as-of join found there. */
 static void
 AsofCheckJoinQuals(AsofQueryCheck *qc, JoinExpr *j)
@@ -300,6 +353,20 @@ AsofCheckJoinQuals(AsofQueryCheck *qc, JoinExpr *j)
 					 errmsg("operator %s must compare a column of one side of its join (the spine, left operand) with a column of the other side (the feature table, right operand)",
 							AsofOperatorName(strict))));
 		}
+
+		/*
+		 * An inner join hands the planner no boundary around the feature
+		 * side: one that joins several tables could be split, and only part
+		 * of it be the as-of candidates.
+		 */
+		if (j->jointype == JOIN_INNER &&
+			AsofCountRels(qc->query, fside == left ? j->larg : j->rarg) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("operator %s in an inner join needs a single table on the feature side",
+							AsofOperatorName(strict)),
+					 errhint("Use a LEFT JOIN for a feature side that joins several tables (and keep the matched rows with an outer query over a sub-query with OFFSET 0).")));
+
 		info = palloc0(sizeof(AsofJoinInfo));
 		info->join = j;
 		info->feature_rtis = fside;
