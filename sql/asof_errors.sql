@@ -76,3 +76,24 @@ EXPLAIN (COSTS OFF) SELECT * FROM asof_e_spine s, asof_e_feat f WHERE f.k = s.k 
 -- mismatched operand types resolve through the usual casts, or fail to parse
 SELECT count(*) FROM asof_e_spine s LEFT JOIN asof_e_feat f ON f.k = s.k AND s.ts::date @>= f.ts;
 SELECT * FROM asof_e_spine s LEFT JOIN asof_e_feat f ON f.k = s.k AND s.id @>= f.ts;
+
+-- an inner as-of join whose feature side joins several tables: the planner
+-- could take the as-of over part of it, so it is refused (LEFT JOIN works)
+CREATE TABLE asof_e_fa (k int, ts int, dim int);
+CREATE TABLE asof_e_fd (dim int);
+INSERT INTO asof_e_fa VALUES (1, 1, 10), (1, 5, 20), (1, 9, 30);
+INSERT INTO asof_e_fd VALUES (10), (20);
+CREATE VIEW asof_e_fv AS SELECT fa.k, fa.ts, fa.dim FROM asof_e_fa fa JOIN asof_e_fd fd ON fd.dim = fa.dim;
+CREATE TABLE asof_e_sx (id int, k int, ts int);
+INSERT INTO asof_e_sx VALUES (1, 1, 10), (2, 1, 6);
+SELECT s.id, f.ts, f.dim FROM asof_e_sx s JOIN asof_e_fv f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT s.id, f.ts FROM asof_e_sx s JOIN (asof_e_fa f JOIN asof_e_fd d ON d.dim = f.dim) ON f.k = s.k AND s.ts @>= f.ts;
+WITH fv AS (SELECT fa.k, fa.ts FROM asof_e_fa fa JOIN asof_e_fd fd ON fd.dim = fa.dim)
+SELECT s.id, f.ts FROM asof_e_sx s JOIN fv f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT s.id, f.ts, f.dim FROM asof_e_sx s LEFT JOIN asof_e_fv f ON f.k = s.k AND s.ts @>= f.ts ORDER BY s.id;
+SELECT * FROM (SELECT s.id, f.ts, f.dim FROM asof_e_sx s LEFT JOIN asof_e_fv f
+               ON f.k = s.k AND s.ts @>= f.ts OFFSET 0) j WHERE j.dim IS NOT NULL ORDER BY id;
+-- a feature sub-query the planner cannot flatten is one relation: fine
+SELECT s.id, f.ts, f.n FROM asof_e_sx s JOIN
+  (SELECT fa.k, fa.ts, count(*) AS n FROM asof_e_fa fa JOIN asof_e_fd fd ON fd.dim = fa.dim GROUP BY 1, 2) f
+  ON f.k = s.k AND s.ts @>= f.ts ORDER BY s.id;

@@ -295,6 +295,18 @@ SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f O
 RESET parallel_leader_participation;
 SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f f ON f.k = s.k AND s.ts @>= f.ts;
 SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN asof_par_f f ON f.k = s.k AND s.ts @> f.ts;
+-- without an index: both inputs sorted per key range
+CREATE TABLE asof_par_f2 AS SELECT * FROM asof_par_f;
+INSERT INTO asof_par_f2 VALUES (NULL, 5, -1), (3, NULL, -2);
+ANALYZE asof_par_f2;
+EXPLAIN (COSTS OFF)
+SELECT count(*), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f2 f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f2 f ON f.k = s.k AND s.ts @>= f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s JOIN asof_par_f2 f ON f.k = s.k AND s.ts @> f.ts;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN asof_par_f2 f
+  ON f.k = s.k AND s.ts @>= f.ts AND s.ts - f.ts <= 50;
+SELECT count(*), count(f.v), sum(f.v) FROM asof_par_s s LEFT JOIN LATERAL
+  (SELECT * FROM asof_par_f f WHERE f.k = s.k AND f.ts <= s.ts AND s.ts - f.ts <= 50 ORDER BY f.ts DESC LIMIT 1) f ON true;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
@@ -365,3 +377,43 @@ WHERE s.k < 10;
 RESET ROLE;
 DROP OWNED BY regress_asof_reader;
 DROP ROLE regress_asof_reader;
+
+-- TTL windows are checked on the latest candidate only; other age conditions
+-- (at least a day old) still search older candidates.  All strategies agree
+-- with LATERAL.
+CREATE FUNCTION asof_ttl_diff(cond text, latcond text) RETURNS TABLE (strategy text, latest_row_filter bool, candidate_filter bool, matched bigint, differing bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  st text;
+  line text;
+BEGIN
+  EXECUTE format('CREATE TEMP TABLE asof_ttl_lat AS SELECT s.id, f.ts AS fts, f.c FROM asof_small s LEFT JOIN LATERAL
+    (SELECT * FROM asof_hist f WHERE f.k = s.k AND f.ts <= s.ts AND %s ORDER BY f.ts DESC LIMIT 1) f ON true', latcond);
+  FOREACH st IN ARRAY ARRAY['merge', 'index_probe'] LOOP
+    PERFORM set_config('feature_store.asof_strategy', st, true);
+    latest_row_filter := false;
+    candidate_filter := false;
+    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT s.id, f.ts AS fts, f.c FROM asof_small s
+      LEFT JOIN asof_hist f ON f.k = s.k AND s.ts @>= f.ts AND %s', cond) LOOP
+      latest_row_filter := latest_row_filter OR line ~ 'Latest Row Filter';
+      candidate_filter := candidate_filter OR line ~ 'Candidate Filter';
+    END LOOP;
+    EXECUTE format('CREATE TEMP TABLE asof_ttl_res AS SELECT s.id, f.ts AS fts, f.c FROM asof_small s
+      LEFT JOIN asof_hist f ON f.k = s.k AND s.ts @>= f.ts AND %s', cond);
+    strategy := st;
+    SELECT count(fts) INTO matched FROM asof_ttl_res;
+    SELECT count(*) INTO differing FROM ((TABLE asof_ttl_res EXCEPT ALL TABLE asof_ttl_lat)
+      UNION ALL (TABLE asof_ttl_lat EXCEPT ALL TABLE asof_ttl_res)) d;
+    RETURN NEXT;
+    DROP TABLE asof_ttl_res;
+  END LOOP;
+  PERFORM set_config('feature_store.asof_strategy', 'auto', true);
+  DROP TABLE asof_ttl_lat;
+END $$;
+DELETE FROM asof_small WHERE ts IN ('infinity', '-infinity');
+SELECT * FROM asof_ttl_diff($$s.ts - f.ts <= interval '2 days'$$, $$s.ts - f.ts <= interval '2 days'$$);
+SELECT * FROM asof_ttl_diff($$f.ts >= s.ts - interval '1 day'$$, $$f.ts >= s.ts - interval '1 day'$$);
+SELECT * FROM asof_ttl_diff($$interval '12 hours' > s.ts - f.ts$$, $$interval '12 hours' > s.ts - f.ts$$);
+SELECT * FROM asof_ttl_diff($$s.ts - f.ts >= interval '1 day'$$, $$s.ts - f.ts >= interval '1 day'$$);
+SELECT * FROM asof_ttl_diff($$f.ts < s.ts - interval '1 day'$$, $$f.ts < s.ts - interval '1 day'$$);
+SELECT * FROM asof_ttl_diff($$f.ts >= s.ts - interval '5 days' AND f.c % 2 = 0$$, $$f.ts >= s.ts - interval '5 days' AND f.c % 2 = 0$$);

@@ -26,9 +26,11 @@ typedef enum AsofStrategy
 {
 	ASOF_MERGE = 0,				/* both inputs in (keys, time) order */
 	ASOF_PROBE = 1,				/* one backward index probe per spine row */
-	ASOF_MERGE_INDEX = 2		/* merge reading the feature index itself,
+	ASOF_MERGE_INDEX = 2,		/* merge reading the feature index itself,
 								 * sorting the spine itself; can run in
 								 * parallel over key ranges */
+	ASOF_MERGE_RANGES = 3		/* parallel merge sorting both inputs itself,
+								 * one key range at a time (no index) */
 } AsofStrategy;
 
 /*
@@ -40,9 +42,9 @@ enum
 	ASOF_PRIV_HEADER = 0,		/* strategy, jointype, strict, outer natts,
 								 * inner natts, time cmp proc, time collation,
 								 * outer ts attno, inner ts attno, index oid,
-								 * heap oid */
+								 * heap oid, time scan-key proc (probe) */
 	ASOF_PRIV_KEY_OUTER,		/* per key: outer attno */
-	ASOF_PRIV_KEY_INNER,		/* per key: inner attno */
+	ASOF_PRIV_KEY_INNER,		/* per key: inner attno (probe: index column) */
 	ASOF_PRIV_KEY_PROC,			/* per key: btree comparison proc */
 	ASOF_PRIV_KEY_COLL,			/* per key: collation */
 	ASOF_PRIV_KEY_FLAGS,		/* per key: bit 0 nulls first, bit 1 desc */
@@ -50,6 +52,8 @@ enum
 	ASOF_PRIV_PROBE_COLS,		/* probe: inner heap attno per inner column */
 	ASOF_PRIV_SORTOPS,			/* merge over index: spine sort operators */
 	ASOF_PRIV_BOUNDS,			/* merge over index: Const chunk bounds */
+	ASOF_PRIV_INNER_SORTOPS,	/* merge over ranges: feature sort operators */
+	ASOF_PRIV_BOUND_PROC,		/* merge over ranges: feature key vs bound */
 	ASOF_PRIV_NFIELDS
 };
 
@@ -72,9 +76,12 @@ enum
 };
 
 /*
- * custom_exprs of an AsofJoin: a list of two lists, the other join
- * conditions (evaluated per candidate pair) and the display expressions for
- * EXPLAIN (outer key, inner key pairs, then outer ts, inner ts).
+ * custom_exprs of an AsofJoin: a list of three lists: the other join
+ * conditions (evaluated per candidate pair), the display expressions for
+ * EXPLAIN (outer key, inner key pairs, then spine time, feature time), and
+ * the feature table's own filters when the node reads it itself (probe and
+ * merge over index).  custom_scan_tlist is the spine input's columns followed
+ * by the feature columns.
  */
 
 /* asof_ops.c */
@@ -86,7 +93,6 @@ extern void AsofPlannerInit(void);
 
 /* asof_exec.c */
 extern CustomScanMethods AsofScanMethods;
-extern void AsofExecInit(void);
 extern Node *AsofCreateScanState(CustomScan *cscan);
 
 #endif							/* ASOF_H */

@@ -5,9 +5,16 @@
  * Merge strategy: both inputs arrive ordered by (keys, time).  For each spine
  * row the feature input is advanced while its rows belong to the same keys
  * and are not later than the spine time.  Without other join conditions only
- * the last such row is kept (constant memory); with them, the rows of the
- * current key group up to the spine time are kept in a tuplestore (which
- * spills past work_mem) and read backwards until a row passes them.
+ * the last such row is kept (constant memory); TTL-like conditions are then
+ * checked on that row alone.  With other conditions, the rows of the current
+ * key group up to the spine time are kept in a tuplestore (which spills past
+ * work_mem) and read backwards until a row passes them.
+ *
+ * Merge over index: the same merge, but the node sorts the spine itself and
+ * reads the feature table's (keys, time) btree index directly, from the index
+ * tuple when the heap page is all-visible (every visibility map page stays
+ * pinned).  In parallel, the first key's range is cut into chunks that the
+ * participants take in turn; each re-reads the spine and keeps its chunk.
  *
  * Index probe strategy: for each spine row, a backward btree scan of the
  * feature table positioned at (keys, time) returns candidates newest first.
@@ -42,6 +49,16 @@
 
 #include "asof.h"
 
+/* How the node sorts one of its inputs itself. */
+typedef struct AsofSort
+{
+	int			nkeys;
+	AttrNumber *att;
+	Oid		   *ops;
+	Oid		   *colls;
+	bool	   *nullsfirst;
+} AsofSort;
+
 /* Execution state of an AsofJoin. */
 typedef struct AsofState
 {
@@ -60,6 +77,7 @@ typedef struct AsofState
 	SortSupportData ts_ssup;
 	ExprState  *cand_qual;		/* other ON conditions, per candidate */
 	ExprState  *base_qual;		/* probe: the feature table's own filters */
+	ExprState  *mono_qual;		/* TTL-like conditions, on the latest only */
 	TupleTableSlot *scanslot;
 
 	/* merge */
@@ -92,11 +110,12 @@ typedef struct AsofState
 	TupleDesc	inner_desc;
 	Tuplesortstate *sort;
 	TupleTableSlot *sorted_slot;
-	int			nsortkeys;
-	AttrNumber *sort_att;
-	Oid		   *sort_ops;
-	Oid		   *sort_colls;
-	bool	   *sort_nullsfirst;
+	AsofSort	spine_sort;
+	/* merge over ranges: the feature input sorted per chunk */
+	Tuplesortstate *isort;
+	TupleTableSlot *inner_sorted_slot;
+	AsofSort	feature_sort;
+	SortSupportData bound_ssup;	/* feature key vs chunk bound */
 	List	   *bounds;			/* Const per chunk boundary */
 	int			nchunks;
 	int			local_next;
@@ -164,10 +183,10 @@ AsofCreateScanState(CustomScan *cscan)
 	return (Node *) st;
 }
 
-/* Prepares a comparator for values of lefttype and righttype. */
+/* Prepares a comparator from a btree comparison function. */
 static void
 AsofPrepareComparator(SortSupport ssup, Oid cmpproc, Oid collation,
-					  bool nulls_first, bool reverse, Oid opfamily_type)
+					  bool nulls_first, bool reverse)
 {
 	memset(ssup, 0, sizeof(SortSupportData));
 	ssup->ssup_cxt = CurrentMemoryContext;
@@ -176,6 +195,58 @@ AsofPrepareComparator(SortSupport ssup, Oid cmpproc, Oid collation,
 	ssup->ssup_reverse = reverse;
 	ssup->abbreviate = false;
 	PrepareSortSupportComparisonShim(cmpproc, ssup);
+}
+
+/* Fills the sort descriptions of one input from its sort operators. */
+static void
+AsofFillSort(AsofSort *sort, List *ops, AttrNumber *key_att, AttrNumber ts_att,
+			 AsofState *st)
+{
+	int			j;
+
+	sort->nkeys = list_length(ops);
+	sort->att = palloc(sizeof(AttrNumber) * sort->nkeys);
+	sort->ops = palloc(sizeof(Oid) * sort->nkeys);
+	sort->colls = palloc(sizeof(Oid) * sort->nkeys);
+	sort->nullsfirst = palloc0(sizeof(bool) * sort->nkeys);
+	for (j = 0; j < sort->nkeys; j++)
+	{
+		sort->ops[j] = list_nth_oid(ops, j);
+		if (j < st->nkeys)
+		{
+			sort->att[j] = key_att[j];
+			sort->colls[j] = st->key_ssup[j].ssup_collation;
+		}
+		else
+		{
+			sort->att[j] = ts_att;
+			sort->colls[j] = st->ts_coll;
+		}
+	}
+}
+
+/* Sets up the node's own sorts and key-range chunks (merge over index or ranges). */
+static void
+AsofInitSorts(AsofState *st, EState *estate, List *priv)
+{
+	AsofFillSort(&st->spine_sort, list_nth(priv, ASOF_PRIV_SORTOPS),
+				 st->outer_key_att, st->outer_ts_att, st);
+	st->sorted_slot = ExecAllocTableSlot(&estate->es_tupleTable,
+										 ExecGetResultType(st->outer_ps),
+										 &TTSOpsMinimalTuple);
+	st->bounds = list_nth(priv, ASOF_PRIV_BOUNDS);
+	st->nchunks = list_length(st->bounds) + 1;
+	if (st->strategy == ASOF_MERGE_RANGES)
+	{
+		AsofFillSort(&st->feature_sort, list_nth(priv, ASOF_PRIV_INNER_SORTOPS),
+					 st->inner_key_att, st->inner_ts_att, st);
+		st->inner_sorted_slot = ExecAllocTableSlot(&estate->es_tupleTable,
+												   ExecGetResultType(st->inner_ps),
+												   &TTSOpsMinimalTuple);
+		AsofPrepareComparator(&st->bound_ssup,
+							  linitial_oid(list_nth(priv, ASOF_PRIV_BOUND_PROC)),
+							  st->key_ssup[0].ssup_collation, false, false);
+	}
 }
 
 /* Sets up the state of an AsofJoin from its plan. */
@@ -210,7 +281,7 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 	st->ts_leproc = (Oid) list_nth_int(hdr, ASOF_H_TIME_LEPROC);
 	st->ts_coll = (Oid) list_nth_int(hdr, ASOF_H_TIME_COLL);
 	AsofPrepareComparator(&st->ts_ssup, (Oid) list_nth_int(hdr, ASOF_H_TIME_PROC),
-						  st->ts_coll, false, false, InvalidOid);
+						  st->ts_coll, false, false);
 
 	st->nkeys = list_length(outer_att);
 	st->outer_key_att = palloc(sizeof(AttrNumber) * Max(st->nkeys, 1));
@@ -224,8 +295,7 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 		st->outer_key_att[i] = list_nth_int(outer_att, i);
 		st->inner_key_att[i] = list_nth_int(inner_att, i);
 		AsofPrepareComparator(&st->key_ssup[i], list_nth_oid(procs, i),
-							  list_nth_oid(colls, i), (f & 1) != 0, (f & 2) != 0,
-							  InvalidOid);
+							  list_nth_oid(colls, i), (f & 1) != 0, (f & 2) != 0);
 		if (eqprocs != NIL)
 			st->eqprocs[i] = list_nth_oid(eqprocs, i);
 	}
@@ -234,11 +304,13 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 	scandesc = st->scanslot->tts_tupleDescriptor;
 	st->cand_qual = cand ? ExecInitQual(cand, &node->ss.ps) : NULL;
 	st->base_qual = base ? ExecInitQual(base, &node->ss.ps) : NULL;
+	st->mono_qual = lfourth(cscan->custom_exprs) ?
+		ExecInitQual(lfourth(cscan->custom_exprs), &node->ss.ps) : NULL;
 
 	st->outer_ps = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
 	node->custom_ps = list_make1(st->outer_ps);
 
-	if (st->strategy == ASOF_MERGE)
+	if (st->strategy == ASOF_MERGE || st->strategy == ASOF_MERGE_RANGES)
 	{
 		TupleDesc	idesc;
 
@@ -252,6 +324,8 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 			st->group_first = ExecAllocTableSlot(&estate->es_tupleTable, idesc, &TTSOpsVirtual);
 			st->group = tuplestore_begin_heap(true, false, work_mem);
 		}
+		if (st->strategy == ASOF_MERGE_RANGES)
+			AsofInitSorts(st, estate, priv);
 	}
 	else
 	{
@@ -313,8 +387,6 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 		}
 		else
 		{
-			List	   *sortops = list_nth(priv, ASOF_PRIV_SORTOPS);
-
 			st->match_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
 			if (st->cand_qual)
 			{
@@ -323,33 +395,9 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 				st->group = tuplestore_begin_heap(true, false, work_mem);
 			}
 
-			/* spine sort, on (keys, time) */
-			st->nsortkeys = list_length(sortops);
-			st->sort_att = palloc(sizeof(AttrNumber) * st->nsortkeys);
-			st->sort_ops = palloc(sizeof(Oid) * st->nsortkeys);
-			st->sort_colls = palloc(sizeof(Oid) * st->nsortkeys);
-			st->sort_nullsfirst = palloc0(sizeof(bool) * st->nsortkeys);
-			for (j = 0; j < st->nsortkeys; j++)
-			{
-				st->sort_ops[j] = list_nth_oid(sortops, j);
-				if (j < st->nkeys)
-				{
-					st->sort_att[j] = st->outer_key_att[j];
-					st->sort_colls[j] = st->key_ssup[j].ssup_collation;
-				}
-				else
-				{
-					st->sort_att[j] = st->outer_ts_att;
-					st->sort_colls[j] = st->ts_coll;
-				}
-			}
-			st->sorted_slot = ExecAllocTableSlot(&estate->es_tupleTable,
-												 ExecGetResultType(st->outer_ps),
-												 &TTSOpsMinimalTuple);
+			AsofInitSorts(st, estate, priv);
 
-			/* key-range chunks */
-			st->bounds = list_nth(priv, ASOF_PRIV_BOUNDS);
-			st->nchunks = list_length(st->bounds) + 1;
+			/* key-range chunks, as index scan keys */
 			if (st->nchunks > 1)
 			{
 				Oid			opf = st->index->rd_opfamily[0];
@@ -529,7 +577,27 @@ AsofChunkOf(AsofState *st, TupleTableSlot *outer)
 	return st->nchunks - 1;
 }
 
-/* Merge over index: sorts the spine rows of a chunk and positions the index. */
+/* Merge over ranges: the chunk of a feature row (-1: NULL key, never matches). */
+static int
+AsofFeatureChunkOf(AsofState *st, TupleTableSlot *inner)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(inner, st->inner_key_att[0], &isnull);
+	ListCell   *lc;
+
+	if (isnull)
+		return -1;
+	foreach(lc, st->bounds)
+	{
+		Const	   *b = lfirst(lc);
+
+		if (ApplySortComparator(d, false, b->constvalue, false, &st->bound_ssup) < 0)
+			return foreach_current_index(lc);
+	}
+	return st->nchunks - 1;
+}
+
+/* Starts a chunk: sorts its spine rows and positions the feature input on it. */
 static void
 AsofStartChunk(AsofState *st, int chunk)
 {
@@ -537,9 +605,12 @@ AsofStartChunk(AsofState *st, int chunk)
 
 	if (st->chunks_started++ > 0)
 		ExecReScan(st->outer_ps);
-	st->sort = tuplesort_begin_heap(ExecGetResultType(st->outer_ps), st->nsortkeys,
-									st->sort_att, st->sort_ops, st->sort_colls,
-									st->sort_nullsfirst, work_mem, NULL, TUPLESORT_NONE);
+	if (st->chunks_started > 1 && st->inner_ps)
+		ExecReScan(st->inner_ps);
+	st->sort = tuplesort_begin_heap(ExecGetResultType(st->outer_ps), st->spine_sort.nkeys,
+									st->spine_sort.att, st->spine_sort.ops,
+									st->spine_sort.colls, st->spine_sort.nullsfirst,
+									work_mem, NULL, TUPLESORT_NONE);
 	for (;;)
 	{
 		slot = ExecProcNode(st->outer_ps);
@@ -550,7 +621,26 @@ AsofStartChunk(AsofState *st, int chunk)
 	}
 	tuplesort_performsort(st->sort);
 
-	if (st->nchunks > 1)
+	if (st->strategy == ASOF_MERGE_RANGES)
+	{
+		/* the feature rows of this key range; NULL keys never match */
+		if (st->isort)
+			tuplesort_end(st->isort);
+		st->isort = tuplesort_begin_heap(ExecGetResultType(st->inner_ps), st->feature_sort.nkeys,
+										 st->feature_sort.att, st->feature_sort.ops,
+										 st->feature_sort.colls, st->feature_sort.nullsfirst,
+										 work_mem, NULL, TUPLESORT_NONE);
+		for (;;)
+		{
+			slot = ExecProcNode(st->inner_ps);
+			if (TupIsNull(slot))
+				break;
+			if (AsofFeatureChunkOf(st, slot) == chunk)
+				tuplesort_puttupleslot(st->isort, slot);
+		}
+		tuplesort_performsort(st->isort);
+	}
+	else if (st->nchunks > 1)
 	{
 		/* first key in [bound[chunk-1], bound[chunk]), never NULL */
 		if (chunk > 0)
@@ -584,7 +674,7 @@ AsofStartChunk(AsofState *st, int chunk)
 static TupleTableSlot *
 AsofNextOuter(AsofState *st)
 {
-	if (st->strategy != ASOF_MERGE_INDEX)
+	if (st->strategy != ASOF_MERGE_INDEX && st->strategy != ASOF_MERGE_RANGES)
 		return ExecProcNode(st->outer_ps);
 	for (;;)
 	{
@@ -613,8 +703,15 @@ AsofInnerCurrent(AsofState *st)
 {
 	if (st->inner_cur == NULL && !st->inner_done)
 	{
-		TupleTableSlot *slot = st->strategy == ASOF_MERGE_INDEX ?
-			AsofIndexNext(st, ForwardScanDirection) : ExecProcNode(st->inner_ps);
+		TupleTableSlot *slot;
+
+		if (st->strategy == ASOF_MERGE_INDEX)
+			slot = AsofIndexNext(st, ForwardScanDirection);
+		else if (st->strategy == ASOF_MERGE_RANGES)
+			slot = tuplesort_gettupleslot(st->isort, true, false, st->inner_sorted_slot, NULL) ?
+				st->inner_sorted_slot : NULL;
+		else
+			slot = ExecProcNode(st->inner_ps);
 
 		if (TupIsNull(slot))
 			st->inner_done = true;
@@ -771,6 +868,14 @@ AsofExec(CustomScanState *node)
 		else
 			match = AsofProbeMatch(st, outer);
 
+		if (match != NULL && st->mono_qual)
+		{
+			/* the latest candidate fails a TTL-like condition: so do all */
+			AsofFillScanSlot(st, outer, match);
+			econtext->ecxt_scantuple = st->scanslot;
+			if (!ExecQual(st->mono_qual, econtext))
+				match = NULL;
+		}
 		if (match == NULL && st->jointype == JOIN_INNER)
 			continue;
 		if (match != NULL && st->jointype == JOIN_ANTI)
@@ -800,6 +905,8 @@ AsofEnd(CustomScanState *node)
 		tuplestore_end(st->group);
 	if (st->sort)
 		tuplesort_end(st->sort);
+	if (st->isort)
+		tuplesort_end(st->isort);
 	for (i = 0; i < st->nvmbufs; i++)
 	{
 		if (BufferIsValid(st->vmbufs[i]))
@@ -837,6 +944,9 @@ AsofReScan(CustomScanState *node)
 	if (st->sort)
 		tuplesort_end(st->sort);
 	st->sort = NULL;
+	if (st->isort)
+		tuplesort_end(st->isort);
+	st->isort = NULL;
 	st->local_next = 0;
 	st->chunks_started = 0;
 }
@@ -913,7 +1023,8 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 	ExplainPropertyText("Join Type", jt, es);
 	ExplainPropertyText("Strategy",
 						st->strategy == ASOF_MERGE ? "merge" :
-						st->strategy == ASOF_MERGE_INDEX ? "merge over index" : "index probe", es);
+						st->strategy == ASOF_MERGE_INDEX ? "merge over index" :
+						st->strategy == ASOF_MERGE_RANGES ? "merge over key ranges" : "index probe", es);
 
 	initStringInfo(&buf);
 	for (i = 0; i < st->nkeys; i++)
@@ -938,7 +1049,13 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 
 		ExplainPropertyText("Candidate Filter", AsofDeparse(q, context, useprefix), es);
 	}
-	if (st->strategy == ASOF_MERGE_INDEX)
+	if (lfourth(cscan->custom_exprs) != NIL)
+	{
+		Node	   *q = (Node *) make_ands_explicit(lfourth(cscan->custom_exprs));
+
+		ExplainPropertyText("Latest Row Filter", AsofDeparse(q, context, useprefix), es);
+	}
+	if (st->strategy == ASOF_MERGE_INDEX || st->strategy == ASOF_MERGE_RANGES)
 	{
 		/* the spine is sorted here, on its keys then its time */
 		resetStringInfo(&buf);
@@ -950,9 +1067,20 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 		}
 		ExplainPropertyText("Spine Sort Key", buf.data, es);
 	}
-	if (st->strategy == ASOF_MERGE_INDEX && st->nchunks > 1)
+	if (st->strategy == ASOF_MERGE_RANGES)
+	{
+		resetStringInfo(&buf);
+		for (i = 0; i <= st->nkeys; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&buf, ", ");
+			appendStringInfoString(&buf, AsofDeparse(list_nth(display, 2 * i + 1), context, useprefix));
+		}
+		ExplainPropertyText("Feature Sort Key", buf.data, es);
+	}
+	if ((st->strategy == ASOF_MERGE_INDEX || st->strategy == ASOF_MERGE_RANGES) && st->nchunks > 1)
 		ExplainPropertyInteger("Key Ranges", NULL, st->nchunks, es);
-	if (st->strategy != ASOF_MERGE)
+	if (st->strategy == ASOF_MERGE_INDEX || st->strategy == ASOF_PROBE)
 	{
 		List	   *base = lthird(cscan->custom_exprs);
 

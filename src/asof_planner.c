@@ -10,8 +10,11 @@
  * operand), and no condition outside that ON clause may filter the feature
  * side in a way the planner could push below the join.  During join search
  * every ordinary join path that would evaluate the operator as a filter is
- * priced out, and AsofJoin paths are added.  After planning, the finished
- * plan must not contain the operator anywhere: if it does, the query fails.
+ * priced out (the operator's functions also carry a huge COST), and AsofJoin
+ * paths are added: a merge over sorted inputs, a merge reading the feature
+ * index itself (serial and parallel), and an index probe per spine row.
+ * After planning, the finished plan must not contain the operator anywhere:
+ * if it does, the query fails.
  */
 #include "postgres.h"
 
@@ -19,7 +22,10 @@
 #include "access/stratnum.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_opfamily.h"
+#include "access/htup_details.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -220,6 +226,59 @@ AsofConjuncts(Node *quals)
 	return list_make1(quals);
 }
 
+
+/*
+ * Counts the relations a join tree node may become once the planner pulls
+ * up its sub-queries (a sub-query that cannot be pulled up counts as one).
+ */
+static int
+AsofCountRels(Query *query, Node *node)
+{
+	int			n = 0;
+	ListCell   *lc;
+
+	if (node == NULL)
+		return 0;
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex, query->rtable);
+		Query	   *sub = rte->subquery;
+
+		if (rte->rtekind == RTE_SUBQUERY && sub->setOperations == NULL &&
+			!sub->hasAggs && !sub->hasWindowFuncs && !sub->hasTargetSRFs &&
+			sub->groupClause == NIL && sub->groupingSets == NIL &&
+			sub->havingQual == NULL && sub->distinctClause == NIL &&
+			sub->limitCount == NULL && sub->limitOffset == NULL &&
+			sub->jointree != NULL)
+			return Max(AsofCountRels(sub, (Node *) sub->jointree), 1);
+		if (rte->rtekind == RTE_CTE && rte->ctelevelsup == 0)
+		{
+			/* a CTE may be inlined as a sub-query */
+			foreach(lc, query->cteList)
+			{
+				CommonTableExpr *cte = lfirst(lc);
+
+				if (strcmp(cte->ctename, rte->ctename) == 0 &&
+					cte->ctematerialized != CTEMaterializeAlways &&
+					IsA(cte->ctequery, Query) &&
+					((Query *) cte->ctequery)->jointree != NULL)
+					return Max(AsofCountRels((Query *) cte->ctequery,
+											 (Node *) ((Query *) cte->ctequery)->jointree), 1);
+			}
+		}
+		return 1;
+	}
+	if (IsA(node, JoinExpr))
+		return AsofCountRels(query, ((JoinExpr *) node)->larg) +
+			AsofCountRels(query, ((JoinExpr *) node)->rarg);
+	if (IsA(node, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			n += AsofCountRels(query, lfirst(lc));
+	}
+	return n;
+}
+
 /* Checks the ON clause of one JoinExpr, recording an as-of join found there. */
 static void
 AsofCheckJoinQuals(AsofQueryCheck *qc, JoinExpr *j)
@@ -294,6 +353,20 @@ AsofCheckJoinQuals(AsofQueryCheck *qc, JoinExpr *j)
 					 errmsg("operator %s must compare a column of one side of its join (the spine, left operand) with a column of the other side (the feature table, right operand)",
 							AsofOperatorName(strict))));
 		}
+
+		/*
+		 * An inner join hands the planner no boundary around the feature
+		 * side: one that joins several tables could be split, and only part
+		 * of it be the as-of candidates.
+		 */
+		if (j->jointype == JOIN_INNER &&
+			AsofCountRels(qc->query, fside == left ? j->larg : j->rarg) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("operator %s in an inner join needs a single table on the feature side",
+							AsofOperatorName(strict)),
+					 errhint("Use a LEFT JOIN for a feature side that joins several tables (and keep the matched rows with an outer query over a sub-query with OFFSET 0).")));
+
 		info = palloc0(sizeof(AsofJoinInfo));
 		info->join = j;
 		info->feature_rtis = fside;
@@ -890,6 +963,9 @@ typedef struct AsofJoinClauses
 	List	   *key_inner;		/* Expr *, inner side of each key */
 	List	   *key_pathkeys;	/* outer PathKey * per key */
 	List	   *cand_quals;		/* RestrictInfo *: restrict the candidates */
+	List	   *mono_quals;		/* RestrictInfo *: candidate restrictions that
+								 * hold for a time suffix (TTL windows): the
+								 * latest candidate alone decides */
 	List	   *post_quals;		/* RestrictInfo *: filter the joined rows */
 	List	   *outer_pathkeys;
 	List	   *inner_pathkeys;
@@ -1002,6 +1078,93 @@ AsofSortedPath(PlannerInfo *root, RelOptInfo *rel, List *pathkeys, bool try_inde
 	return sorted;
 }
 
+
+/* Tells whether expr reads a column of the given relations. */
+static bool
+AsofMentions(PlannerInfo *root, Node *expr, Relids relids)
+{
+	return bms_overlap(pull_varnos(root, expr), relids);
+}
+
+/* Returns the btree strategy of a comparison operator, or 0. */
+static int
+AsofComparisonStrategy(Oid opno)
+{
+	List	   *interp = get_op_btree_interpretation(opno);
+	ListCell   *lc;
+
+	foreach(lc, interp)
+	{
+		OpBtreeInterpretation *bi = lfirst(lc);
+
+		if (bi->strategy != BTEqualStrategyNumber && bi->strategy != ROWCOMPARE_NE)
+			return bi->strategy;
+	}
+	return 0;
+}
+
+/* Tells whether opno is the built-in subtraction operator. */
+static bool
+AsofIsBuiltinMinus(Oid opno)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tup);
+
+		result = op->oprnamespace == PG_CATALOG_NAMESPACE &&
+			strcmp(NameStr(op->oprname), "-") == 0;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
+ * Tells whether a candidate condition holds for a suffix of the candidates
+ * in time order: "feature_ts >= x" or "spine_ts - feature_ts <= x" (x not
+ * reading the feature side), the usual TTL windows.  Then the latest
+ * candidate passes it if any candidate does, and it need only be checked on
+ * that one.
+ */
+static bool
+AsofIsMonotone(PlannerInfo *root, Expr *clause, AsofJoinClauses *jc, Relids inner)
+{
+	OpExpr	   *op;
+	Node	   *l;
+	Node	   *r;
+	int			strategy;
+
+	if (!is_opclause(clause) || list_length(((OpExpr *) clause)->args) != 2 ||
+		contain_volatile_functions((Node *) clause))
+		return false;
+	op = (OpExpr *) clause;
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	strategy = AsofComparisonStrategy(op->opno);
+	if (strategy == 0)
+		return false;
+	if (!AsofMentions(root, l, inner))
+	{
+		Node	   *t = l;
+
+		l = r;
+		r = t;
+		strategy = BTCommuteStrategyNumber(strategy);
+	}
+	if (AsofMentions(root, r, inner))
+		return false;
+	if (equal(l, jc->feature_ts))
+		return strategy == BTGreaterStrategyNumber || strategy == BTGreaterEqualStrategyNumber;
+	if (IsA(l, OpExpr) && list_length(((OpExpr *) l)->args) == 2 &&
+		equal(linitial(((OpExpr *) l)->args), jc->spine_ts) &&
+		equal(lsecond(((OpExpr *) l)->args), jc->feature_ts) &&
+		AsofIsBuiltinMinus(((OpExpr *) l)->opno))
+		return strategy == BTLessStrategyNumber || strategy == BTLessEqualStrategyNumber;
+	return false;
+}
+
 /*
  * Sorts the clauses of the join into keys, candidate restrictions and
  * filters, and computes the orderings the merge strategy needs.  Returns
@@ -1106,6 +1269,22 @@ AsofClassifyClauses(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel
 	{
 		if (!list_member_ptr(used, lfirst(lc)))
 			jc->cand_quals = lappend(jc->cand_quals, lfirst(lc));
+	}
+
+	/* TTL-like conditions only need checking on the latest candidate */
+	{
+		List	   *general = NIL;
+
+		foreach(lc, jc->cand_quals)
+		{
+			RestrictInfo *ri = lfirst(lc);
+
+			if (AsofIsMonotone(root, ri->clause, jc, innerrel->relids))
+				jc->mono_quals = lappend(jc->mono_quals, ri);
+			else
+				general = lappend(general, ri);
+		}
+		jc->cand_quals = general;
 	}
 
 	/* then the time, ascending, nulls last */
@@ -1267,6 +1446,21 @@ AsofChunkBounds(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc, in
 	return bounds;
 }
 
+
+/*
+ * Tells whether rel is a plain table read the same way every time, so that
+ * parallel participants can each re-read it and keep their own key range.
+ */
+static bool
+AsofPlainTable(PlannerInfo *root, RelOptInfo *rel)
+{
+	return rel->reloptkind == RELOPT_BASEREL && rel->rtekind == RTE_RELATION &&
+		rel->consider_parallel &&
+		planner_rt_fetch(rel->relid, root)->tablesample == NULL &&
+		!contain_volatile_functions((Node *) rel->reltarget->exprs) &&
+		!contain_volatile_functions((Node *) extract_actual_clauses(rel->baserestrictinfo, false));
+}
+
 /* Builds the custom path node for one strategy. */
 static CustomPath *
 AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
@@ -1291,7 +1485,7 @@ AsofMakePath(RelOptInfo *joinrel, JoinType jointype, AsofJoinClauses *jc,
 	cp->custom_private = list_make5(list_make3_int(strategy, jointype, jc->strict),
 									jc->asof,
 									list_make4(jc->keys, jc->key_outer, jc->key_inner, jc->key_pathkeys),
-									list_make2(jc->cand_quals, jc->post_quals),
+									list_make3(jc->cand_quals, jc->post_quals, jc->mono_quals),
 									list_make3(index, key_order, bounds));
 	cp->methods = &AsofPathMethods;
 	return cp;
@@ -1375,6 +1569,8 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 
 	cost_qual_eval(&cand_cost, extract_actual_clauses(jc.cand_quals, false), root);
 	qual_cost = cand_cost.per_tuple * 2.0;
+	cost_qual_eval(&cand_cost, extract_actual_clauses(jc.mono_quals, false), root);
+	qual_cost += cand_cost.per_tuple;
 
 	/* the index probe strategy: any spine order will do */
 	{
@@ -1433,6 +1629,49 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 							  NULL, NIL, NIL));
 	}
 
+	/* without a usable index, in parallel: both inputs sorted per key range */
+	if (asof_strategy_choice != ASOF_CHOICE_PROBE && jc.keys != NIL &&
+		max_parallel_workers_per_gather > 0 && joinrel->consider_parallel &&
+		jc.cand_quals == NIL && AsofPlainTable(root, outerrel) && AsofPlainTable(root, innerrel) &&
+		is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)) &&
+		is_parallel_safe(root, (Node *) extract_actual_clauses(jc.mono_quals, false)))
+	{
+		Path	   *opath = get_cheapest_parallel_safe_total_inner(outerrel->pathlist);
+		Path	   *ipath = get_cheapest_parallel_safe_total_inner(innerrel->pathlist);
+		int			nworkers = compute_parallel_worker(innerrel, innerrel->pages, -1,
+													   max_parallel_workers_per_gather);
+		List	   *bounds = (opath && ipath && nworkers > 0) ?
+			AsofChunkBounds(root, innerrel, &jc, nworkers + 1) : NIL;
+
+		if (bounds != NIL)
+		{
+			double		divisor = nworkers + Max(0.0, 1.0 - 0.3 * nworkers);
+			double		inner_rows = Max(ipath->rows, 1.0);
+			int			nchunks = list_length(bounds) + 1;
+			Path		osort;
+			Path		isort;
+			Cost		total;
+			CustomPath *pp;
+
+			cost_sort(&osort, root, jc.outer_pathkeys, 0.0, outer_rows,
+					  opath->pathtarget->width, 0.0, work_mem, -1.0);
+			cost_sort(&isort, root, jc.inner_pathkeys, 0.0, inner_rows,
+					  ipath->pathtarget->width, 0.0, work_mem, -1.0);
+			total = (opath->total_cost + ipath->total_cost) * nchunks +
+				osort.total_cost + isort.total_cost +
+				cpu_operator_cost * (list_length(jc.keys) + 1) * (outer_rows + inner_rows) * (nchunks + 1) +
+				cpu_tuple_cost * joinrel->rows + qual_cost * outer_rows;
+			pp = AsofMakePath(joinrel, jointype, &jc, ASOF_MERGE_RANGES,
+							  list_make2(opath, ipath), total / divisor, total / divisor,
+							  NIL, NULL, NIL, bounds);
+			pp->path.parallel_aware = true;
+			pp->path.parallel_safe = true;
+			pp->path.parallel_workers = nworkers;
+			pp->path.rows = joinrel->rows / divisor;
+			add_partial_path(joinrel, (Path *) pp);
+		}
+	}
+
 	/* the merge reading the feature index itself, serial and parallel */
 	if (asof_strategy_choice != ASOF_CHOICE_PROBE && jc.keys != NIL)
 	{
@@ -1467,10 +1706,16 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 			/* in parallel: each participant takes ranges of the first key */
 			nworkers = compute_parallel_worker(innerrel, innerrel->pages, -1,
 											   max_parallel_workers_per_gather);
-			if (nworkers > 0 && joinrel->consider_parallel &&
+			/*
+			 * Every participant reads the whole spine once per key range it
+			 * takes, so the spine must be a plain table read the same way
+			 * each time.
+			 */
+			if (nworkers > 0 && joinrel->consider_parallel && AsofPlainTable(root, outerrel) &&
 				(outer_path = get_cheapest_parallel_safe_total_inner(outerrel->pathlist)) != NULL &&
 				innerrel->consider_parallel && jc.cand_quals == NIL &&
-				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)))
+				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.post_quals, false)) &&
+				is_parallel_safe(root, (Node *) extract_actual_clauses(jc.mono_quals, false)))
 			{
 				List	   *bounds = AsofChunkBounds(root, innerrel, &jc, nworkers + 1);
 				double		divisor = nworkers + Max(0.0, 1.0 - 0.3 * nworkers);
@@ -1617,10 +1862,13 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *key_pks = lfourth(lthird(priv));
 	List	   *cand = linitial(lfourth(priv));
 	List	   *post = lsecond(lfourth(priv));
+	List	   *mono = lthird(lfourth(priv));
 	IndexOptInfo *index = linitial(list_nth(priv, 4));
 	List	   *key_order = lsecond(list_nth(priv, 4));
 	List	   *bounds = lthird(list_nth(priv, 4));
 	List	   *sortops = NIL;
+	List	   *inner_sortops = NIL;
+	List	   *bound_proc = NIL;
 	List	   *inner_vars = NIL;
 	Plan	   *outer_plan = linitial(custom_plans);
 	Plan	   *inner_plan = NULL;
@@ -1655,7 +1903,7 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	scan_tlist = AsofAppendTlist(NIL, outer_plan->targetlist);
 	outer_natts = list_length(scan_tlist);
 
-	if (strategy == ASOF_MERGE)
+	if (strategy == ASOF_MERGE || strategy == ASOF_MERGE_RANGES)
 	{
 		inner_plan = lsecond(custom_plans);
 		inner_ts_att = AsofChildColumn(&inner_plan, feature_ts);
@@ -1674,6 +1922,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		foreach(lc, cand)
 			vars = AsofAddRelVars(vars, (Node *) ((RestrictInfo *) lfirst(lc))->clause, index->rel->relid);
 		foreach(lc, post)
+			vars = AsofAddRelVars(vars, (Node *) ((RestrictInfo *) lfirst(lc))->clause, index->rel->relid);
+		foreach(lc, mono)
 			vars = AsofAddRelVars(vars, (Node *) ((RestrictInfo *) lfirst(lc))->clause, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) tlist, index->rel->relid);
 		vars = AsofAddRelVars(vars, (Node *) key_inner, index->rel->relid);
@@ -1728,8 +1978,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		display = lappend(display, copyObject(lfirst(lc3)));
 		if (strategy == ASOF_PROBE)
 		{
-			/* scan key for the index column holding key k: equality proc */
-			int			col = list_nth_int(key_order, 0);	/* placeholder */
+			/* the index column holding key k, and its equality function */
+			int			col = -1;
 			Oid			eqop;
 			int			c;
 
@@ -1741,18 +1991,48 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 					break;
 				}
 			}
+			if (col < 0)
+				elog(ERROR, "as-of key missing from the probe index");
 			eqop = get_opfamily_member(index->opfamily[col], index->opcintype[col],
 									   otype, BTEqualStrategyNumber);
 			if (!OidIsValid(eqop))
 				elog(ERROR, "missing equality operator for as-of index probe");
 			eqprocs = lappend_oid(eqprocs, get_opcode(eqop));
-			/* reuse inner_att as the index column number (1-based) */
+			/* for a probe, the "inner attno" of a key is its index column */
 			inner_att = lappend_int(inner_att, col + 1);
 		}
 		k++;
 	}
 	display = lappend(display, copyObject(spine_ts));
 	display = lappend(display, copyObject(feature_ts));
+
+	if (strategy == ASOF_MERGE_RANGES)
+	{
+		/* both sorts, and the comparison of feature keys with the bounds */
+		TypeCacheEntry *lt = lookup_type_cache(tstype, TYPECACHE_LT_OPR);
+		PathKey    *pk0 = linitial(key_pks);
+		Oid			btype = exprType(linitial(key_inner));
+
+		k = 0;
+		forboth(lc1, key_outer, lc2, key_inner)
+		{
+			PathKey    *pk = list_nth(key_pks, k);
+			Oid			otype = exprType(lfirst(lc1));
+			Oid			itype = exprType(lfirst(lc2));
+
+			sortops = lappend_oid(sortops,
+								  get_opfamily_member(pk->pk_opfamily, otype, otype,
+													  BTLessStrategyNumber));
+			inner_sortops = lappend_oid(inner_sortops,
+										get_opfamily_member(pk->pk_opfamily, itype, itype,
+															BTLessStrategyNumber));
+			k++;
+		}
+		sortops = lappend_oid(sortops, lt->lt_opr);
+		inner_sortops = lappend_oid(inner_sortops, lt->lt_opr);
+		bound_proc = list_make1_oid(get_opfamily_proc(pk0->pk_opfamily, btype, btype,
+													  BTORDER_PROC));
+	}
 
 	if (strategy == ASOF_MERGE_INDEX)
 	{
@@ -1796,7 +2076,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_scan_tlist = scan_tlist;
-	cscan->custom_exprs = list_make3(extract_actual_clauses(cand, false), display, base_quals);
+	cscan->custom_exprs = list_make4(extract_actual_clauses(cand, false), display, base_quals,
+									 extract_actual_clauses(mono, false));
 	{
 		List	   *header = NIL;
 
@@ -1822,6 +2103,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		cscan->custom_private = lappend(cscan->custom_private, probe_cols);
 		cscan->custom_private = lappend(cscan->custom_private, sortops);
 		cscan->custom_private = lappend(cscan->custom_private, copyObject(bounds));
+		cscan->custom_private = lappend(cscan->custom_private, inner_sortops);
+		cscan->custom_private = lappend(cscan->custom_private, bound_proc);
 	}
 	cscan->methods = &AsofScanMethods;
 	return &cscan->scan.plan;
