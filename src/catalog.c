@@ -21,7 +21,9 @@
 #include "parser/parser.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/elog.h"
 #include "utils/lsyscache.h"
+#include "utils/varlena.h"
 #include "utils/regproc.h"
 #include "utils/typcache.h"
 
@@ -46,6 +48,16 @@ LooksLikeQuery(const char *src)
 	return false;
 }
 
+/* True when the source text is a (possibly qualified, quoted) relation name. */
+static bool
+IsQualifiedName(const char *src)
+{
+	char	   *copy = pstrdup(src);
+	List	   *parts = NIL;
+
+	return SplitIdentifierString(copy, '.', &parts) && list_length(parts) <= 3;
+}
+
 /*
  * Checks that a source query is exactly one SELECT that reads data and
  * changes nothing, so that it can be wrapped as a subquery.
@@ -53,10 +65,32 @@ LooksLikeQuery(const char *src)
 static void
 CheckSourceQuery(const char *view, const char *src)
 {
-	List	   *stmts = raw_parser(src, RAW_PARSE_DEFAULT);
+	List	   *stmts = NIL;
 	RawStmt    *raw;
 	SelectStmt *select;
 	ListCell   *lc;
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	/*
+	 * The parser only allocates memory, so its error can be caught here and
+	 * reported as a bad source without a subtransaction.
+	 */
+	PG_TRY();
+	{
+		stmts = raw_parser(src, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("source of feature view \"%s\" is not valid SQL: %s", view, edata->message)));
+	}
+	PG_END_TRY();
 
 	if (list_length(stmts) != 1)
 		ereport(ERROR,
@@ -129,7 +163,7 @@ fs_describe_source(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source of feature view \"%s\" is empty", view)));
 
-	if (LooksLikeQuery(src))
+	if (LooksLikeQuery(src) || !IsQualifiedName(src))
 	{
 		CheckSourceQuery(view, src);
 		query = src;

@@ -142,7 +142,7 @@ ParseRefIdent(const char *input, const char **pos, const char *what)
 		const char *start = p;
 		char	   *folded;
 
-		while (*p != '\0' && *p != '@' && *p != ':')
+		while (*p != '\0' && *p != '@' && *p != ':' && !scanner_isspace(*p))
 		{
 			unsigned char c = (unsigned char) *p;
 
@@ -248,6 +248,7 @@ feature_ref_recv(PG_FUNCTION_ARGS)
 	int32		version = pq_getmsgint(buf, 4);
 	char	   *view;
 	char	   *feature;
+	int			nbytes;
 
 	if (format != FEATURE_REF_FORMAT)
 		ereport(ERROR,
@@ -257,8 +258,16 @@ feature_ref_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid flags %d in binary fs.feature_ref", flags)));
-	view = pq_getmsgtext(buf, pq_getmsgint(buf, 4), NULL);
-	feature = pq_getmsgtext(buf, pq_getmsgint(buf, 4), NULL);
+	view = pq_getmsgtext(buf, pq_getmsgint(buf, 4), &nbytes);
+	if (strlen(view) != nbytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("view name in binary fs.feature_ref contains a zero byte")));
+	feature = pq_getmsgtext(buf, pq_getmsgint(buf, 4), &nbytes);
+	if (strlen(feature) != nbytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("feature name in binary fs.feature_ref contains a zero byte")));
 	if ((flags & FEATURE_REF_ALL) && feature[0] != '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),

@@ -13,9 +13,9 @@ passed=0 failed=0
 # Adds the counts from a pg_regress-style summary in file $1.
 count_regress() {
 	local n m
-	if n=$(grep -oP '^# All \K[0-9]+(?= tests passed)|^All \K[0-9]+(?= tests passed)' "$1"); then
+	if n=$(grep -oP '^[#\s]*All \K[0-9]+(?= tests passed)' "$1"); then
 		passed=$((passed + n))
-	elif read -r m n < <(grep -oP '^#? ?\K[0-9]+ of [0-9]+(?= tests failed)' "$1" | sed 's/ of / /'); then
+	elif read -r m n < <(grep -oP '^[#\s]*\K[0-9]+ of [0-9]+(?= tests failed)' "$1" | sed 's/ of / /'); then
 		failed=$((failed + m)); passed=$((passed + n - m))
 	else
 		failed=$((failed + 1))
@@ -52,7 +52,7 @@ if compgen -G "$REPO/test/t/*.pl" >/dev/null; then
 	[[ $(id -u) == 0 ]] && chown -R postgres: "$tap"
 	(cd "$tap" && as_pg env PATH="$PATH" FS_STAGE="$FS_WORK/stage" FS_LIBDIR="$("$PG_CONFIG" --pkglibdir)" \
 		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" TESTDIR="$tap" \
-		prove -I "$PGXS_DIR/src/test/perl" -I "$tap/perl" t/) 2>&1 | tee "$OUT/tap.log"
+		prove -I "$PGXS_DIR/src/test/perl" -I "$tap/perl" t/*.pl) 2>&1 | tee "$OUT/tap.log"
 	tests=$(grep -oP '^Files=[0-9]+, Tests=\K[0-9]+' "$OUT/tap.log" || echo 0)
 	bad=$(grep -oP 'Failed \K[0-9]+(?=/[0-9]+ subtests)' "$OUT/tap.log" | awk '{s+=$1} END {print s+0}')
 	dubious=$(grep -c 'Dubious' "$OUT/tap.log" || true)

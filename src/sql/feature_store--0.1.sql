@@ -83,25 +83,28 @@ CREATE FUNCTION fs.feature_ref_cmp(fs.feature_ref, fs.feature_ref) RETURNS int
 CREATE FUNCTION fs.feature_ref_hash(fs.feature_ref) RETURNS int
 	AS 'MODULE_PATHNAME', 'feature_ref_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE OPERATOR fs.= (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_eq,
-	COMMUTATOR = OPERATOR(fs.=), NEGATOR = OPERATOR(fs.<>), RESTRICT = eqsel, JOIN = eqjoinsel,
+-- The comparison operators live in pg_catalog so that they resolve whatever
+-- the search_path; they take only fs.feature_ref, so nothing can collide.
+CREATE OPERATOR pg_catalog.= (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_eq,
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>), RESTRICT = eqsel, JOIN = eqjoinsel,
 	HASHES, MERGES);
-CREATE OPERATOR fs.<> (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_ne,
-	COMMUTATOR = OPERATOR(fs.<>), NEGATOR = OPERATOR(fs.=), RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR fs.< (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_lt,
-	COMMUTATOR = OPERATOR(fs.>), NEGATOR = OPERATOR(fs.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR fs.<= (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_le,
-	COMMUTATOR = OPERATOR(fs.>=), NEGATOR = OPERATOR(fs.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR fs.> (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_gt,
-	COMMUTATOR = OPERATOR(fs.<), NEGATOR = OPERATOR(fs.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR fs.>= (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_ge,
-	COMMUTATOR = OPERATOR(fs.<=), NEGATOR = OPERATOR(fs.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+CREATE OPERATOR pg_catalog.<> (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_ne,
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR pg_catalog.< (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_lt,
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR pg_catalog.<= (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_le,
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR pg_catalog.> (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_gt,
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR pg_catalog.>= (LEFTARG = fs.feature_ref, RIGHTARG = fs.feature_ref, PROCEDURE = fs.feature_ref_ge,
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 
 CREATE OPERATOR CLASS fs.feature_ref_ops DEFAULT FOR TYPE fs.feature_ref USING btree AS
-	OPERATOR 1 fs.<, OPERATOR 2 fs.<=, OPERATOR 3 fs.=, OPERATOR 4 fs.>=, OPERATOR 5 fs.>,
+	OPERATOR 1 pg_catalog.<, OPERATOR 2 pg_catalog.<=, OPERATOR 3 pg_catalog.=, OPERATOR 4 pg_catalog.>=,
+	OPERATOR 5 pg_catalog.>,
 	FUNCTION 1 fs.feature_ref_cmp(fs.feature_ref, fs.feature_ref);
 CREATE OPERATOR CLASS fs.feature_ref_hash_ops DEFAULT FOR TYPE fs.feature_ref USING hash AS
-	OPERATOR 1 fs.=,
+	OPERATOR 1 pg_catalog.=,
 	FUNCTION 1 fs.feature_ref_hash(fs.feature_ref);
 
 ------------------------------------------------------------------------------
@@ -703,6 +706,12 @@ BEGIN
 	END IF;
 	vv := fs._view_version(view);
 	version := vv.version;
+	IF NOT (has_table_privilege(format('fs_data.%I', vv.history_table), 'INSERT, UPDATE')
+			AND has_table_privilege(format('fs_data.%I', vv.online_table), 'INSERT, UPDATE')) THEN
+		RAISE EXCEPTION 'permission denied to materialize feature view "%"', view
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Materializing needs INSERT and UPDATE on its history and online tables.';
+	END IF;
 	-- One materialization of a version at a time.
 	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext(format('materialize:%s@%s', view, vv.version)));
 

@@ -1,0 +1,92 @@
+-- Privileges follow PostgreSQL: an owner defines, an analyst only reads what
+-- it was granted, and no function widens anyone's access.
+\set SHOW_CONTEXT never
+CREATE ROLE regress_fs_owner;
+CREATE ROLE regress_fs_analyst;
+CREATE TABLE priv_orders (shop_id int, at timestamptz, total numeric);
+ALTER TABLE priv_orders OWNER TO regress_fs_owner;
+INSERT INTO priv_orders VALUES (1, '2024-03-01', 10), (1, '2024-03-02', 20), (2, '2024-03-01', 5);
+
+-- no function of the extension is SECURITY DEFINER, and every function that
+-- runs dynamic SQL pins its search_path
+SELECT count(*) AS security_definer_functions
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feature_store') AND p.prosecdef;
+SELECT p.oid::regprocedure AS plpgsql_function_without_search_path
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feature_store')
+   AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
+   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
+
+-- the owner defines and materializes
+SET ROLE regress_fs_owner;
+SELECT fs.create_entity('priv_shop', 'int');
+SELECT fs.register_feature_view('priv_sales', 'priv_shop', 'priv_orders', 'shop_id', 'at');
+SELECT rows_written FROM fs.materialize('priv_sales');
+SELECT relname, pg_get_userbyid(relowner) AS owner FROM pg_class
+ WHERE relnamespace = 'fs_data'::regnamespace AND relname LIKE 'priv\_sales%' ORDER BY 1;
+RESET ROLE;
+
+-- the analyst reads the catalog, but no features until granted
+SET ROLE regress_fs_analyst;
+SELECT name, version, owner_role FROM fs.feature_views WHERE name = 'priv_sales';
+SELECT * FROM fs.online_features(ARRAY['priv_sales:total'], ARRAY[1]);
+SELECT count(*) FROM fs_data.priv_sales_v1;
+-- nor may it write: materialize, re-register, drop, or touch the catalog
+SELECT * FROM fs.materialize('priv_sales');
+SELECT fs.register_feature_view('priv_sales', 'priv_shop', 'SELECT shop_id, at, total * 2 AS total FROM priv_orders',
+	'shop_id', 'at');
+SELECT fs.drop_feature_view('priv_sales');
+SELECT fs.drop_entity('priv_shop');
+SELECT fs.create_entity('priv_shop', 'int', 'taking over the description');
+UPDATE fs.view_versions SET source_query = 'SELECT 1' WHERE view_name = 'priv_sales';
+UPDATE fs.views SET owner_role = 'regress_fs_analyst' WHERE name = 'priv_sales';
+DELETE FROM fs.views WHERE name = 'priv_sales';
+INSERT INTO fs.view_versions (view_name, version, source, source_query, search_path, key_column, key_type,
+	ts_column, ts_type, history_table, online_table)
+VALUES ('priv_sales', 9, 'x', 'SELECT 1', 'public', 'shop_id', 'int', 'at', 'timestamptz', 'h', 'o');
+INSERT INTO fs.entities (name, key_type, owner_role) VALUES ('priv_fake', 'int', 'regress_fs_owner');
+INSERT INTO fs.materialization_runs (view_name, version, started_at, status)
+VALUES ('priv_sales', 1, now(), 'succeeded');
+-- a view over a table the analyst cannot read is refused at registration
+SELECT fs.register_feature_view('priv_mine', 'priv_shop', 'priv_orders', 'shop_id', 'at');
+RESET ROLE;
+
+-- the catalog is untouched
+SELECT v.name, v.owner_role, vv.version, vv.source_query
+  FROM fs.views v JOIN fs.view_versions vv ON vv.view_name = v.name WHERE v.name = 'priv_sales';
+SELECT description FROM fs.entities WHERE name = 'priv_shop';
+
+-- granted SELECT on the storage, the analyst reads features, and still
+-- cannot write them
+SET ROLE regress_fs_owner;
+GRANT SELECT ON fs_data.priv_sales_v1, fs_data.priv_sales_v1_online TO regress_fs_analyst;
+RESET ROLE;
+SET ROLE regress_fs_analyst;
+SELECT * FROM fs.online_features(ARRAY['priv_sales:total'], ARRAY[1, 2]);
+SELECT count(*) FROM fs_data.priv_sales_v1;
+SELECT * FROM fs.materialize('priv_sales');
+-- the analyst may define its own views over data it can read
+RESET ROLE;
+CREATE TABLE priv_notes (shop_id int, at date, note text);
+ALTER TABLE priv_notes OWNER TO regress_fs_analyst;
+SET ROLE regress_fs_analyst;
+SELECT fs.register_feature_view('priv_notes', 'priv_shop', 'priv_notes', 'shop_id', 'at');
+SELECT rows_written FROM fs.materialize('priv_notes');
+SELECT name, owner_role FROM fs.feature_views WHERE name = 'priv_notes';
+RESET ROLE;
+
+-- membership in the owner role counts as ownership, as in PostgreSQL
+GRANT regress_fs_owner TO regress_fs_analyst;
+SET ROLE regress_fs_analyst;
+SELECT fs.register_feature_view('priv_sales', 'priv_shop', 'priv_orders', 'shop_id', 'at') AS same_version;
+RESET ROLE;
+REVOKE regress_fs_owner FROM regress_fs_analyst;
+
+-- a superuser may drop anything
+SELECT fs.drop_feature_view('priv_notes');
+SELECT fs.drop_entity('priv_shop', cascade => true);
+DROP TABLE priv_notes;
+DROP TABLE priv_orders;
+DROP ROLE regress_fs_owner;
+DROP ROLE regress_fs_analyst;

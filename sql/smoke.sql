@@ -1,1 +1,0 @@
-SELECT extname, extversion FROM pg_extension WHERE extname = 'feature_store';
