@@ -66,7 +66,6 @@ PG_FUNCTION_INFO_V1(profile_top_values);
 #define BUCKET_INDEX_LIMIT	120000
 #define TEXT_HASH_SEED		UINT64CONST(0x66735f70726f66)	/* "fs_prof" */
 #define EXACT_PENDING_MAX	(1 << 29)
-#define EXACT_USED_LIMBS	70	/* limbs a valid sum can reach */
 
 /* ---------- errors ---------- */
 
@@ -242,40 +241,22 @@ ExactNormalize(ExactSum *s)
 	s->pending = 0;
 }
 
-/* Adds a finite double exactly. */
+/* Adds magnitude mag (below 2^63), negated if neg, at bit position pos. */
 static inline void
-ExactAdd(ExactSum *s, double x)
+ExactAddBits(ExactSum *s, uint64 mag, bool neg, int pos)
 {
-	uint64		bits;
-	uint64		mant;
-	int			biased;
-	int			pos;
-	int			li;
-	int			sh;
+	int			li = pos >> 5;
+	int			sh = pos & 31;
 	uint64		hi;
 	int64		d0,
 				d1,
 				d2;
 
-	if (x == 0.0)
-		return;
-	memcpy(&bits, &x, sizeof(bits));
-	biased = (int) ((bits >> 52) & 0x7ff);
-	mant = bits & ((UINT64CONST(1) << 52) - 1);
-	if (biased == 0)
-		pos = -1074 + EXACT_BIAS;
-	else
-	{
-		mant |= UINT64CONST(1) << 52;
-		pos = biased - 1075 + EXACT_BIAS;
-	}
-	li = pos >> 5;
-	sh = pos & 31;
-	d0 = (int64) ((mant << sh) & 0xffffffff);
-	hi = sh ? (mant >> (32 - sh)) : (mant >> 32);
+	d0 = (int64) ((mag << sh) & 0xffffffff);
+	hi = sh ? (mag >> (32 - sh)) : (mag >> 32);
 	d1 = (int64) (hi & 0xffffffff);
 	d2 = (int64) (hi >> 32);
-	if (bits >> 63)
+	if (neg)
 	{
 		s->limb[li] -= d0;
 		s->limb[li + 1] -= d1;
@@ -289,6 +270,117 @@ ExactAdd(ExactSum *s, double x)
 	}
 	if (++s->pending >= EXACT_PENDING_MAX)
 		ExactNormalize(s);
+}
+
+/* Splits a finite double into mantissa and the bit position of its unit, x = mant 2^e2. */
+static inline uint64
+DoubleParts(double x, int *biased, int *e2)
+{
+	uint64		bits;
+	uint64		mant;
+
+	memcpy(&bits, &x, sizeof(bits));
+	*biased = (int) ((bits >> 52) & 0x7ff);
+	mant = bits & ((UINT64CONST(1) << 52) - 1);
+	if (*biased == 0)
+		*e2 = -1074;
+	else
+	{
+		mant |= UINT64CONST(1) << 52;
+		*e2 = *biased - 1075;
+	}
+	return mant;
+}
+
+/* Adds a finite double exactly into an accumulator whose limb 0 weighs 2^-bias. */
+static inline void
+ExactAdd(ExactSum *s, double x, int bias)
+{
+	int			biased,
+				e2;
+	uint64		mant;
+
+	if (x == 0.0)
+		return;
+	mant = DoubleParts(x, &biased, &e2);
+	ExactAddBits(s, mant, x < 0, e2 + bias);
+}
+
+/* Adds an unsigned 128-bit integer times 2^pos exactly. */
+static void
+ExactAddWide(ExactSum *s, uint128 v, int pos)
+{
+	for (int j = 0; v != 0; j++, v >>= 32)
+	{
+		uint64		digit = (uint64) (v & 0xffffffff);
+
+		if (digit)
+			ExactAddBits(s, digit, false, pos + 32 * j);
+	}
+}
+
+/*
+ * Folds staged per-exponent sums (see ProfileState) into exact sums; the
+ * staging arrays are indexed by the biased exponent of the inputs.
+ */
+static void
+StageFold(const ProfileState *s, ExactSum *sum, ExactSum *sumsq)
+{
+	for (int k = 0; k < s->stage_len; k++)
+	{
+		int			be = s->stage_lo + k;
+		int			e2 = be == 0 ? -1074 : be - 1075;
+		int64		v = s->stage_sum[k];
+
+		if (v != 0)
+			ExactAddBits(sum, v < 0 ? -(uint64) v : (uint64) v, v < 0, e2 + SUM_BIAS);
+		if (s->stage_sq[k] != 0)
+			ExactAddWide(sumsq, s->stage_sq[k], 2 * e2 + SQ_BIAS);
+	}
+}
+
+/* Empties the staging arrays into the state's own exact sums. */
+static void
+StageFlush(ProfileState *s)
+{
+	StageFold(s, &s->sum, &s->sumsq);
+	if (s->stage_len > 0)
+	{
+		memset(s->stage_sum, 0, sizeof(int64) * s->stage_len);
+		memset(s->stage_sq, 0, sizeof(uint128) * s->stage_len);
+	}
+	s->staged = 0;
+}
+
+/* Widens the staging arrays to cover biased exponent be. */
+static void
+StageGrow(ProfileState *s, int be)
+{
+	int			lo = s->stage_len ? Min(s->stage_lo, be) : be;
+	int			hi = s->stage_len ? Max(s->stage_lo + s->stage_len - 1, be) : be;
+
+	StageFlush(s);
+	/* a little slack on each side, within the 2047 exponents there are */
+	lo = Max(0, lo - 4);
+	hi = Min(2046, hi + 4);
+	if (s->stage_sum)
+	{
+		pfree(s->stage_sum);
+		pfree(s->stage_sq);
+	}
+	s->stage_lo = lo;
+	s->stage_len = hi - lo + 1;
+	s->stage_sum = MemoryContextAllocZero(s->ctx, sizeof(int64) * s->stage_len);
+	s->stage_sq = MemoryContextAllocZero(s->ctx, sizeof(uint128) * s->stage_len);
+}
+
+/* Copies the state's exact sums with everything staged folded in; the state is not changed. */
+static void
+ProfileSums(const ProfileState *s, ExactSum *sum, ExactSum *sumsq)
+{
+	*sum = s->sum;
+	*sumsq = s->sumsq;
+	StageFold(s, sum, sumsq);
 }
 
 /* Adds one exact sum into another. */
@@ -323,7 +415,7 @@ ExactMagnitude(ExactSum *t)
 
 /* Rounds an exact sum to a double (within one unit in the last place). */
 static double
-ExactToDouble(const ExactSum *s)
+ExactToDouble(const ExactSum *s, int bias)
 {
 	ExactSum	t = *s;
 	bool		neg = ExactMagnitude(&t);
@@ -333,7 +425,7 @@ ExactToDouble(const ExactSum *s)
 	for (top = EXACT_LIMBS - 1; top >= 0 && t.limb[top] == 0; top--)
 		;
 	for (int k = top; k >= 0 && k >= top - 2; k--)
-		v += ldexp((double) t.limb[k], 32 * k - EXACT_BIAS);
+		v += ldexp((double) t.limb[k], 32 * k - bias);
 	return neg ? -v : v;
 }
 
@@ -364,7 +456,7 @@ ExactEncode(StringInfo buf, const ExactSum *s)
 
 /* Reads an exact sum written by ExactEncode. */
 static void
-ExactDecode(ProfileReader *r, ExactSum *s)
+ExactDecode(ProfileReader *r, ExactSum *s, int maxlimbs)
 {
 	uint64		ndigits = GetVarint(r);
 	uint64		lo;
@@ -374,7 +466,7 @@ ExactDecode(ProfileReader *r, ExactSum *s)
 	if (ndigits == 0)
 		return;
 	lo = GetVarint(r);
-	if (ndigits > EXACT_USED_LIMBS || lo > EXACT_USED_LIMBS - ndigits)
+	if (ndigits > (uint64) maxlimbs || lo > (uint64) maxlimbs - ndigits)
 		CorruptProfile("exact sum out of range");
 	ReaderNeed(r, 1);
 	sign = *r->p++;
@@ -414,20 +506,17 @@ TwoProductError(double a, double b, double p)
 #endif
 }
 
-/* Adds a * b exactly (barring underflow) into an exact sum. */
-static void
-ExactAddProduct(ExactSum *s, double a, double b)
+/* Adds a * b exactly (barring underflow) into an exact sum; false if it overflows. */
+static bool
+ExactAddProduct(ExactSum *s, double a, double b, int bias)
 {
 	double		p = a * b;
 
 	if (!isfinite(p))
-	{
-		/* cannot happen for the moments of finite data we accept */
-		ExactAdd(s, 0.0);
-		return;
-	}
-	ExactAdd(s, p);
-	ExactAdd(s, TwoProductError(a, b, p));
+		return false;
+	ExactAdd(s, p, bias);
+	ExactAdd(s, TwoProductError(a, b, p), bias);
+	return true;
 }
 
 /* ---------- bucket stores ---------- */
@@ -455,7 +544,13 @@ BucketIndex(double x)
 
 		f = (double) (e - 1) + (2.0 * m - 1.0);
 	}
-	return (int32) ceil(f * BUCKET_MULTIPLIER);
+	{
+		/* ceil without a libm call: truncation is the ceiling for negatives */
+		double		v = f * BUCKET_MULTIPLIER;
+		int32		i = (int32) v;
+
+		return i + (v > (double) i);
+	}
 }
 
 /* Inverts the mapping: the x whose interpolated log2 is y. */
@@ -570,6 +665,16 @@ StoreAdd(MemoryContext ctx, BucketStore *b, int32 i, int64 c)
 		}
 	}
 	b->counts[i - b->base] += c;
+}
+
+/* Adds one value to bucket i: the common case inline, the rest in StoreAdd. */
+static inline void
+StoreAddOne(MemoryContext ctx, BucketStore *b, int32 i)
+{
+	if (likely(i >= b->lo && i <= b->hi && b->used))
+		b->counts[i - b->base]++;
+	else
+		StoreAdd(ctx, b, i, 1);
 }
 
 /* Counts the nonzero buckets of a store. */
@@ -797,8 +902,6 @@ ProfileFinite(const ProfileState *s)
 static inline void
 ProfileAddDouble(ProfileState *s, double x)
 {
-	double		sq;
-
 	s->count++;
 	if (unlikely(isnan(x)))
 	{
@@ -821,19 +924,26 @@ ProfileAddDouble(ProfileState *s, double x)
 		s->min = x;
 	else if (x > s->max)
 		s->max = x;
-	ExactAdd(&s->sum, x);
-	sq = x * x;
-	if (unlikely(isinf(sq)))
-		s->flags |= PROFILE_FLAG_SQ_OVERFLOW;
-	else
+
+	/* stage x and x^2 exactly, per exponent; folded into the exact sums in batches */
 	{
-		ExactAdd(&s->sumsq, sq);
-		ExactAdd(&s->sumsq, TwoProductError(x, x, sq));
+		int			be,
+					e2;
+		uint64		mant = DoubleParts(x, &be, &e2);
+		int			k;
+
+		if (unlikely(be < s->stage_lo || be >= s->stage_lo + s->stage_len))
+			StageGrow(s, be);
+		k = be - s->stage_lo;
+		s->stage_sum[k] += x < 0 ? -(int64) mant : (int64) mant;
+		s->stage_sq[k] += (uint128) mant * mant;
+		if (unlikely(++s->staged >= PROFILE_STAGE_BATCH))
+			StageFlush(s);
 	}
 	if (x > 0)
-		StoreAdd(s->ctx, &s->pos, BucketIndex(x), 1);
+		StoreAddOne(s->ctx, &s->pos, BucketIndex(x));
 	else if (x < 0)
-		StoreAdd(s->ctx, &s->neg, BucketIndex(-x), 1);
+		StoreAddOne(s->ctx, &s->neg, BucketIndex(-x));
 	else
 		s->zeros++;
 }
@@ -869,8 +979,14 @@ ProfileMergeInto(ProfileState *dst, const ProfileState *src)
 		dst->neginf = AddCount(dst->neginf, src->neginf);
 		dst->zeros = AddCount(dst->zeros, src->zeros);
 		dst->flags |= src->flags;
-		ExactMerge(&dst->sum, &src->sum);
-		ExactMerge(&dst->sumsq, &src->sumsq);
+		{
+			ExactSum	sum,
+						sumsq;
+
+			ProfileSums(src, &sum, &sumsq);
+			ExactMerge(&dst->sum, &sum);
+			ExactMerge(&dst->sumsq, &sumsq);
+		}
 		if (src->pos.used)
 			for (int32 k = src->pos.lo; k <= src->pos.hi; k++)
 				if (src->pos.counts[k - src->pos.base])
@@ -934,8 +1050,14 @@ ProfileEncode(const ProfileState *s)
 		PutVarint(&buf, s->zeros);
 		PutDouble(&buf, ProfileFinite(s) > 0 ? s->min : 0.0);
 		PutDouble(&buf, ProfileFinite(s) > 0 ? s->max : 0.0);
-		ExactEncode(&buf, &s->sum);
-		ExactEncode(&buf, &s->sumsq);
+		{
+			ExactSum	sum,
+						sumsq;
+
+			ProfileSums(s, &sum, &sumsq);
+			ExactEncode(&buf, &sum);
+			ExactEncode(&buf, &sumsq);
+		}
 		PutFixed(&buf, PROFILE_ALPHA_CODE, 2);
 		StoreEncode(&buf, &s->neg);
 		StoreEncode(&buf, &s->pos);
@@ -991,8 +1113,7 @@ ProfileDecode(const char *data, Size len, MemoryContext ctx)
 	if (kind != PROFILE_KIND_NUMERIC && kind != PROFILE_KIND_TEXT)
 		CorruptProfile("unknown kind");
 	if ((flags & ~PROFILE_FLAGS_KNOWN) ||
-		(kind == PROFILE_KIND_NUMERIC && (flags & PROFILE_FLAG_SAMPLED)) ||
-		(kind == PROFILE_KIND_TEXT && (flags & PROFILE_FLAG_SQ_OVERFLOW)))
+		(kind == PROFILE_KIND_NUMERIC && (flags & PROFILE_FLAG_SAMPLED)))
 		CorruptProfile("unknown flags");
 
 	s = ProfileStateCreate(ctx, kind);
@@ -1021,8 +1142,8 @@ ProfileDecode(const char *data, Size len, MemoryContext ctx)
 		if (finite > 0 && ((s->min == 0.0 && signbit(s->min)) ||
 						   (s->max == 0.0 && signbit(s->max))))
 			CorruptProfile("negative zero bound");
-		ExactDecode(&r, &s->sum);
-		ExactDecode(&r, &s->sumsq);
+		ExactDecode(&r, &s->sum, SUM_USED_LIMBS);
+		ExactDecode(&r, &s->sumsq, SQ_USED_LIMBS);
 		if (GetFixed(&r, 2) != PROFILE_ALPHA_CODE)
 			CorruptProfile("unknown sketch accuracy");
 		inbuckets = StoreDecode(&r, ctx, &s->neg);
@@ -1103,9 +1224,13 @@ ProfileMean(const ProfileState *s)
 {
 	int64		n = ProfileFinite(s);
 
+	ExactSum	sum,
+				sumsq;
+
 	if (n == 0)
 		return get_float8_nan();
-	return ExactToDouble(&s->sum) / (double) n;
+	ProfileSums(s, &sum, &sumsq);
+	return ExactToDouble(&sum, SUM_BIAS) / (double) n;
 }
 
 /*
@@ -1120,47 +1245,45 @@ ProfileVariance(const ProfileState *s, bool sample)
 	double		m;
 	double		r;
 	double		m2;
-	ExactSum	acc;
-	ExactSum	t;
+	double		mm,
+				mm_err;
+	ExactSum	sum,
+				acc;
 	bool		neg;
 
 	if (n == 0 || (sample && n < 2))
 		return get_float8_nan();
-	if (s->flags & PROFILE_FLAG_SQ_OVERFLOW)
-		return get_float8_infinity();
 	m = ProfileMean(s);
 	if (!isfinite(m))
 		return get_float8_infinity();
+	ProfileSums(s, &sum, &acc);
 
-	/* r = S - n m */
-	acc = s->sum;
-	ExactAddProduct(&acc, -(double) n, m);
-	r = ExactToDouble(&acc);
-
-	/* Q - 2 m S + n m^2 */
-	acc = s->sumsq;
-	t = s->sum;
-	neg = ExactMagnitude(&t);
+	/* Q - 2 m S + n m^2, with S taken limb by limb */
+	mm = m * m;
+	mm_err = TwoProductError(m, m, mm);
+	if (!ExactAddProduct(&acc, (double) n, mm, SQ_BIAS) ||
+		!ExactAddProduct(&acc, (double) n, mm_err, SQ_BIAS))
+		return get_float8_infinity();
+	neg = ExactMagnitude(&sum);
 	for (int k = 0; k < EXACT_LIMBS; k++)
 	{
-		if (t.limb[k] != 0)
+		if (sum.limb[k] != 0)
 		{
-			double		term = ldexp((double) (neg ? -t.limb[k] : t.limb[k]),
-									 32 * k - EXACT_BIAS);
+			double		term = ldexp((double) (neg ? -sum.limb[k] : sum.limb[k]),
+									 32 * k - SUM_BIAS);
 
-			if (!isfinite(term))
+			if (!isfinite(term) || !ExactAddProduct(&acc, -2.0 * m, term, SQ_BIAS))
 				return get_float8_infinity();
-			ExactAddProduct(&acc, -2.0 * m, term);
 		}
 	}
-	{
-		double		mm = m * m;
-		double		mm_err = TwoProductError(m, m, mm);
+	m2 = ExactToDouble(&acc, SQ_BIAS);
 
-		ExactAddProduct(&acc, (double) n, mm);
-		ExactAddProduct(&acc, (double) n, mm_err);
-	}
-	m2 = ExactToDouble(&acc) - r * r / (double) n;
+	/* minus r^2 / n, r = S - n m */
+	ProfileSums(s, &sum, &acc);
+	if (!ExactAddProduct(&sum, -(double) n, m, SUM_BIAS))
+		return get_float8_infinity();
+	r = ExactToDouble(&sum, SUM_BIAS);
+	m2 -= r * r / (double) n;
 	if (m2 < 0)
 		m2 = 0;
 	return m2 / (double) (sample ? n - 1 : n);

@@ -41,9 +41,8 @@
 #define PROFILE_KIND_TEXT		2
 
 /* flags */
-#define PROFILE_FLAG_SQ_OVERFLOW	0x01	/* a square overflowed: variance is infinite */
-#define PROFILE_FLAG_SAMPLED		0x02	/* text: more than PROFILE_TEXT_CAP distinct values */
-#define PROFILE_FLAGS_KNOWN			0x03
+#define PROFILE_FLAG_SAMPLED		0x01	/* text: more than PROFILE_TEXT_CAP distinct values */
+#define PROFILE_FLAGS_KNOWN			0x01
 
 /* Relative accuracy of quantiles, and its code in the format (units of 1e-4). */
 #define PROFILE_ALPHA			0.005
@@ -53,9 +52,19 @@
 /* Distinct text values counted exactly. */
 #define PROFILE_TEXT_CAP		10000
 
-/* Limbs of the exact accumulator: limb k weighs 2^(32k - EXACT_BIAS). */
-#define EXACT_LIMBS				72
-#define EXACT_BIAS				1152
+/*
+ * Exact accumulators: limb k weighs 2^(32k - bias).  The sum of values uses
+ * SUM_BIAS and reaches at most SUM_USED_LIMBS limbs (2^-1074 .. 2^1024 times
+ * 2^64 values); the sum of squares uses SQ_BIAS and SQ_USED_LIMBS
+ * (2^-2148 .. 2^2048 times 2^64), so squares never overflow or round.
+ */
+#define EXACT_LIMBS				136
+#define SUM_BIAS				1152
+#define SUM_USED_LIMBS			70
+#define SQ_BIAS					2176
+#define SQ_USED_LIMBS			134
+/* Values staged per exponent before they are folded into the exact sums. */
+#define PROFILE_STAGE_BATCH		512
 
 /* An exact sum of doubles. */
 typedef struct ExactSum
@@ -101,6 +110,12 @@ typedef struct ProfileState
 	double		max;
 	ExactSum	sum;
 	ExactSum	sumsq;
+	/* staging: per biased exponent, the sum of signed mantissas and of their squares */
+	int64	   *stage_sum;
+	uint128    *stage_sq;
+	int32		stage_lo;
+	int32		stage_len;
+	int32		staged;
 	BucketStore neg;
 	BucketStore pos;
 	/* text */
