@@ -42,7 +42,7 @@ base=$(best_ms 0 "$BASELINE")
 serial=$(best_ms 0 "$PROFILE")
 par=$(best_ms 2 "$PROFILE")
 # the answers agree between plans
-same=$(psql -XAt -c "SET max_parallel_workers_per_gather = 0" -c "CREATE TEMP TABLE s AS $PROFILE" \
+same=$(psql -XAtq -c "SET max_parallel_workers_per_gather = 0" -c "CREATE TEMP TABLE s AS $PROFILE" \
 	-c "SET max_parallel_workers_per_gather = 2" -c "SELECT (SELECT profile FROM s)::text = ($PROFILE)::text")
 
 printf 'rows: %d\n' "$ROWS"
