@@ -38,23 +38,33 @@ SELECT fs.create_drift_monitor('drift_mon_m', 'drift_mon_txn', '[2024-01-01, 202
 -- idempotent
 SELECT fs.create_drift_monitor('drift_mon_m', 'drift_mon_txn', '[2024-01-01, 2024-01-08)',
                                channel => 'drift_mon_channel');
-SELECT name, view_name, version, reference, features, metrics, channel, last_checked_day FROM fs.drift_monitors;
+SELECT name, view_name, version, reference, features, metrics, channel, last_checked_day
+FROM fs.drift_monitors WHERE name = 'drift_mon_m';
 -- as of 2024-01-12 10:00 UTC: days 01-08 .. 01-11 are complete and stable
-SELECT * FROM fs.run_drift_monitors('2024-01-12 10:00:00+00');
+SELECT * FROM fs.run_drift_monitors('2024-01-12 10:00:00+00') WHERE monitor = 'drift_mon_m';
 SELECT count(*) AS daily_profiles, min(day), max(day) FROM fs.drift_profiles WHERE view_name = 'drift_mon_txn';
 -- nothing new: nothing to do
-SELECT * FROM fs.run_drift_monitors('2024-01-12 23:00:00+00');
+SELECT * FROM fs.run_drift_monitors('2024-01-12 23:00:00+00') WHERE monitor = 'drift_mon_m';
 -- as of 2024-01-17: 01-12 .. 01-16 are checked, the shifted days 15 and 16 raise
 -- alerts (their NOTIFY is tested in test/isolation/specs/drift_notify.spec)
-SELECT * FROM fs.run_drift_monitors('2024-01-17 00:00:00+00');
+SELECT * FROM fs.run_drift_monitors('2024-01-17 00:00:00+00') WHERE monitor = 'drift_mon_m';
 SELECT monitor, feature, day, metric, round(value::numeric, 3) AS value, threshold, severity
-FROM fs.drift_alerts ORDER BY day, feature, metric;
-SELECT monitor, view, last_checked_day, alerts, last_alert_day FROM fs.drift_monitor_status;
+FROM fs.drift_alerts WHERE monitor = 'drift_mon_m' ORDER BY day, feature, metric;
+SELECT monitor, view, last_checked_day, alerts, last_alert_day FROM fs.drift_monitor_status
+WHERE monitor = 'drift_mon_m';
 -- daily profiles roll up: the reference week equals profiling the week at once
 SELECT fs.profile_merge(profile)::text = (SELECT fs.profile(amount) FROM fs_data.drift_mon_txn_v1
                                            WHERE at >= '2024-01-01 00:00+00' AND at < '2024-01-08 00:00+00')::text
        AS week_same
 FROM fs.drift_profiles WHERE feature = 'amount' AND day < '2024-01-08';
+-- a new version of the view: the monitor (following the latest version) starts
+-- over from the new version's reference week
+SELECT fs.register_feature_view('drift_mon_txn', 'drift_mon_user',
+                                'SELECT user_id, at, amount, country FROM drift_mon_events', 'user_id', 'at');
+SELECT rows_written FROM fs.materialize('drift_mon_txn');
+SELECT * FROM fs.run_drift_monitors('2024-01-17 00:00:00+00') WHERE monitor = 'drift_mon_m';
+SELECT version, count(*) FROM fs.drift_alerts WHERE monitor = 'drift_mon_m' GROUP BY 1 ORDER BY 1;
+
 -- bad monitors
 SELECT fs.create_drift_monitor('drift_mon_bad', 'drift_mon_txn', '[2024-01-01,)');
 SELECT fs.create_drift_monitor('drift_mon_bad', 'drift_mon_txn', '[2024-01-01, 2024-01-08)', features => '{amount,nope}');

@@ -111,6 +111,7 @@ CREATE TABLE fs.drift_monitors (
 	channel text NOT NULL,
 	enabled boolean NOT NULL DEFAULT true,
 	last_checked_day date,
+	checked_version int,
 	owner_role name NOT NULL DEFAULT current_user,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
@@ -325,6 +326,9 @@ BEGIN
 			CONTINUE;
 		END IF;
 		vv := fs._view_version(m.view_name, m.version);
+		IF m.checked_version IS DISTINCT FROM vv.version THEN
+			m.last_checked_day := NULL;		-- a new version: start over from its reference
+		END IF;
 		ref_first := (lower(m.reference) AT TIME ZONE 'UTC')::date;
 		ref_before := (upper(m.reference) AT TIME ZONE 'UTC')::date;
 		-- complete days only: the reference window once, then the days after it up to yesterday
@@ -367,7 +371,8 @@ BEGIN
 					'severity', r.severity)::text);
 				n_alerts := n_alerts + 1;
 			END LOOP;
-			UPDATE fs.drift_monitors x SET last_checked_day = d WHERE x.name = m.name;
+			UPDATE fs.drift_monitors x SET last_checked_day = d, checked_version = vv.version
+			 WHERE x.name = m.name;
 		END LOOP;
 		monitor := m.name;
 		days_checked := n_days;
