@@ -521,22 +521,20 @@ ExactAddProduct(ExactSum *s, double a, double b, int bias)
 
 /* ---------- bucket stores ---------- */
 
-/* Maps a positive finite double to its bucket index. */
+/*
+ * Maps a positive finite double, given by its biased exponent and fraction
+ * bits, to its bucket index: ceil(multiplier * (e + m - 1)) for x = m 2^e,
+ * m in [1, 2), a piecewise-linear log2 that needs no libm call.
+ */
 static inline int32
-BucketIndex(double x)
+BucketIndexParts(int biased, uint64 frac, double x)
 {
-	uint64		bits;
-	int			biased;
 	double		f;
+	double		v;
+	int32		i;
 
-	memcpy(&bits, &x, sizeof(bits));
-	biased = (int) ((bits >> 52) & 0x7ff);
-	if (biased != 0)
-	{
-		double		frac = (double) (bits & ((UINT64CONST(1) << 52) - 1)) * (1.0 / 4503599627370496.0);
-
-		f = (double) (biased - 1023) + frac;
-	}
+	if (likely(biased != 0))
+		f = (double) (biased - 1023) + (double) frac * (1.0 / 4503599627370496.0);
 	else
 	{
 		int			e;
@@ -544,13 +542,10 @@ BucketIndex(double x)
 
 		f = (double) (e - 1) + (2.0 * m - 1.0);
 	}
-	{
-		/* ceil without a libm call: truncation is the ceiling for negatives */
-		double		v = f * BUCKET_MULTIPLIER;
-		int32		i = (int32) v;
-
-		return i + (v > (double) i);
-	}
+	/* ceil without a libm call: truncation is the ceiling for negatives */
+	v = f * BUCKET_MULTIPLIER;
+	i = (int32) v;
+	return i + (v > (double) i);
 }
 
 /* Inverts the mapping: the x whose interpolated log2 is y. */
@@ -902,50 +897,53 @@ ProfileFinite(const ProfileState *s)
 static inline void
 ProfileAddDouble(ProfileState *s, double x)
 {
+	uint64		bits;
+	uint64		frac;
+	uint64		mant;
+	int			be;
+	bool		negative;
+	int			k;
+
 	s->count++;
-	if (unlikely(isnan(x)))
+	memcpy(&bits, &x, sizeof(bits));
+	be = (int) ((bits >> 52) & 0x7ff);
+	frac = bits & ((UINT64CONST(1) << 52) - 1);
+	if (unlikely(be == 0x7ff))
 	{
-		s->nan++;
-		return;
-	}
-	if (unlikely(isinf(x)))
-	{
-		if (x > 0)
-			s->posinf++;
-		else
+		if (frac != 0)
+			s->nan++;
+		else if (bits >> 63)
 			s->neginf++;
+		else
+			s->posinf++;
 		return;
 	}
-	if (x == 0.0)
+	if (unlikely(be == 0 && frac == 0))
+	{
 		x = 0.0;				/* -0 and +0 are one value: keeps min/max canonical */
+		s->zeros++;
+	}
 	if (ProfileFinite(s) == 1)
 		s->min = s->max = x;
 	else if (x < s->min)
 		s->min = x;
 	else if (x > s->max)
 		s->max = x;
+	if (unlikely(x == 0.0))
+		return;					/* zeros add nothing to the sums and have no bucket */
 
 	/* stage x and x^2 exactly, per exponent; folded into the exact sums in batches */
-	{
-		int			be,
-					e2;
-		uint64		mant = DoubleParts(x, &be, &e2);
-		int			k;
+	negative = (bits >> 63) != 0;
+	mant = be ? frac | (UINT64CONST(1) << 52) : frac;
+	if (unlikely(be < s->stage_lo || be >= s->stage_lo + s->stage_len))
+		StageGrow(s, be);
+	k = be - s->stage_lo;
+	s->stage_sum[k] += negative ? -(int64) mant : (int64) mant;
+	s->stage_sq[k] += (uint128) mant * mant;
+	if (unlikely(++s->staged >= PROFILE_STAGE_BATCH))
+		StageFlush(s);
 
-		if (unlikely(be < s->stage_lo || be >= s->stage_lo + s->stage_len))
-			StageGrow(s, be);
-		k = be - s->stage_lo;
-		s->stage_sum[k] += x < 0 ? -(int64) mant : (int64) mant;
-		s->stage_sq[k] += (uint128) mant * mant;
-		if (unlikely(++s->staged >= PROFILE_STAGE_BATCH))
-			StageFlush(s);
-	}
-	if (x > 0)
-		StoreAddOne(s->ctx, &s->pos, BucketIndex(x));
-	else if (x < 0)
-		StoreAddOne(s->ctx, &s->neg, BucketIndex(-x));
-	else
-		s->zeros++;
+	StoreAddOne(s->ctx, negative ? &s->neg : &s->pos, BucketIndexParts(be, frac, fabs(x)));
 }
 
 /* Merges src into dst (same kind). */

@@ -2,7 +2,7 @@
 # fs.profile(x) over 2M float8 rows against the plain-SQL summary an analyst
 # writes today (count, NULL count, min, max, avg, stddev and percentile_cont at
 # the nine deciles), and fs.profile with 2 parallel workers against none.
-# Prints the best of 5 timings and the ratios from this one run.
+# Prints the best of 6 interleaved rounds and the ratios from this one run.
 set -euo pipefail
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 ROWS=${PROFILE_BENCH_ROWS:-2000000}
@@ -23,24 +23,30 @@ BASELINE="SELECT count(*), count(*) - count(x), min(x), max(x), avg(x), stddev(x
   percentile_cont(ARRAY[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9]) WITHIN GROUP (ORDER BY x) FROM bench_profile"
 PROFILE="SELECT fs.profile(x) FROM bench_profile"
 
-# Prints the best of 5 runs (after one warm-up) of query $2 with $1 parallel workers, in ms.
-best_ms() {
-	local workers=$1 query=$2
-	{
-		echo "SET max_parallel_workers_per_gather = $workers;"
-		echo "SELECT count(*) FROM bench_profile;"
-		echo '\timing on'
-		for _ in 1 2 3 4 5 6; do echo "$query;"; done
-	} | psql -Xq -o /dev/null 2>&1 | grep -oP '^Time: \K[0-9.]+' | tail -5 | sort -n | head -1
-}
-
 plan=$(psql -XAt -c "SET max_parallel_workers_per_gather = 2" -c "EXPLAIN (COSTS OFF) $PROFILE" | tr '\n' ' ')
-case $plan in *"Partial Aggregate"*"Workers Planned: 2"*|*"Workers Planned: 2"*"Partial Aggregate"*) ;;
-	*) echo "warning: the parallel plan is not a 2-worker partial aggregate: $plan" ;; esac
+case $plan in
+	*"Workers Planned: 2"*"Partial Aggregate"*) ;;
+	*) echo "warning: the parallel plan is not a 2-worker partial aggregate: $plan" ;;
+esac
 
-base=$(best_ms 0 "$BASELINE")
-serial=$(best_ms 0 "$PROFILE")
-par=$(best_ms 2 "$PROFILE")
+# Runs the three queries interleaved, 6 rounds after a warm-up round, so that
+# each sees the same machine load; prints "base serial parallel", each the best
+# round in ms.
+times=$({
+	echo '\timing on'
+	for _ in 1 2 3 4 5 6 7; do
+		echo "SET max_parallel_workers_per_gather = 0;"
+		echo "$BASELINE;"
+		echo "$PROFILE;"
+		echo "SET max_parallel_workers_per_gather = 2;"
+		echo "$PROFILE;"
+	done
+} | psql -Xq -o /dev/null 2>&1 | grep -oP '^Time: \K[0-9.]+' |
+	awk 'NR % 5 == 2 { b[++i] = $1 } NR % 5 == 3 { s[i] = $1 } NR % 5 == 0 { p[i] = $1 }
+	     END { mb = ms = mp = 1e18
+	           for (k = 2; k <= i; k++) { if (b[k] < mb) mb = b[k]; if (s[k] < ms) ms = s[k]; if (p[k] < mp) mp = p[k] }
+	           print mb, ms, mp }')
+read -r base serial par <<<"$times"
 # the answers agree between plans
 same=$(psql -XAtq -c "SET max_parallel_workers_per_gather = 0" -c "CREATE TEMP TABLE s AS $PROFILE" \
 	-c "SET max_parallel_workers_per_gather = 2" -c "SELECT (SELECT profile FROM s)::text = ($PROFILE)::text")
