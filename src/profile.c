@@ -15,7 +15,6 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -64,7 +63,9 @@ PG_FUNCTION_INFO_V1(profile_top_values);
 #define BUCKET_MULTIPLIER	99.99916666111281
 /* Bucket indexes any finite double can reach, with margin. */
 #define BUCKET_INDEX_LIMIT	120000
-#define TEXT_HASH_SEED		UINT64CONST(0x66735f70726f66)	/* "fs_prof" */
+/* FNV-1a 64-bit parameters (the hash of text values) */
+#define FNV_OFFSET			UINT64CONST(0xcbf29ce484222325)
+#define FNV_PRIME			UINT64CONST(0x100000001b3)
 #define EXACT_PENDING_MAX	(1 << 29)
 
 /* ---------- errors ---------- */
@@ -743,6 +744,31 @@ StoreDecode(ProfileReader *r, MemoryContext ctx, BucketStore *b)
 
 /* ---------- text values ---------- */
 
+/*
+ * Hash of a text value: FNV-1a over the bytes, then a 64-bit avalanche
+ * finalizer so that every bit is uniform (the sample keeps the smallest
+ * hashes).  Byte-wise, so the same on every platform: profiles made on one
+ * machine validate on any other.
+ */
+static inline uint64
+TextHash(const char *data, int32 len)
+{
+	uint64		h = FNV_OFFSET;
+
+	for (int32 i = 0; i < len; i++)
+	{
+		h ^= (uint8) data[i];
+		h *= FNV_PRIME;
+	}
+	h ^= (uint64) len;
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
 /* Orders text entries by hash, then bytes. */
 static int
 TextEntryCmp(const void *a, const void *b)
@@ -827,7 +853,7 @@ TextTruncate(ProfileState *s)
 static void
 TextAdd(ProfileState *s, const char *data, int32 len, int64 c)
 {
-	uint64		h = hash_bytes_extended((const unsigned char *) data, len, TEXT_HASH_SEED);
+	uint64		h = TextHash(data, len);
 	uint32		k;
 	TextEntry  *e;
 
@@ -1179,7 +1205,7 @@ ProfileDecode(const char *data, Size len, MemoryContext ctx)
 			pg_verifymbstr((const char *) r.p, (int) vlen, false);
 			cur.data = (char *) r.p;
 			cur.len = (int32) vlen;
-			cur.hash = hash_bytes_extended(r.p, (int) vlen, TEXT_HASH_SEED);
+			cur.hash = TextHash((const char *) r.p, (int32) vlen);
 			if (i > 0 && TextEntryCmp(&pa, &pb) >= 0)
 				CorruptProfile("text values out of order");
 			r.p += vlen;
