@@ -3,6 +3,11 @@
 SELECT fs.profile(x) FROM (VALUES (1.0::float8), (2.0), (NULL)) v(x);
 SELECT fs.profile(x) FROM (VALUES ('a'::text), ('b'), ('a'), (NULL)) v(x);
 
+-- a readable summary
+SELECT fs.profile_summary(fs.profile(g::float8)) FROM generate_series(1, 100) g;
+SELECT fs.profile_summary(fs.profile(v)) FROM unnest('{a,b,a,c,a,b,d,e,f,g,NULL}'::text[]) v;
+SELECT fs.profile_summary(fs.profile(g::float8)) FROM generate_series(1, 0) g;
+
 -- empty input: an empty profile, not NULL
 SELECT fs.profile_count(p), fs.profile_nulls(p), fs.profile_mean(p), fs.profile_min(p),
        fs.profile_stddev(p), fs.profile_quantile(p, 0.5), fs.profile_kind(p)

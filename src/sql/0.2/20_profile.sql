@@ -161,3 +161,24 @@ CREATE FUNCTION fs.drift(reference fs.profile, current fs.profile,
 	AS 'MODULE_PATHNAME', 'profile_drift' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 5;
 COMMENT ON FUNCTION fs.drift(fs.profile, fs.profile, float8, float8, float8, float8, float8) IS
 	'drift of current against reference: numeric psi, ks_statistic, ks_p_value, jensen_shannon, wasserstein_norm; text psi, jensen_shannon, l_infinity, chi_square_p_value';
+
+CREATE FUNCTION fs.profile_summary(p fs.profile) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog
+RETURN CASE fs.profile_kind(p)
+	WHEN 'numeric' THEN jsonb_build_object(
+		'kind', 'numeric', 'count', fs.profile_count(p), 'nulls', fs.profile_nulls(p),
+		'nan', fs.profile_nan_count(p), 'infinite', fs.profile_inf_count(p),
+		'mean', fs.profile_mean(p), 'stddev', fs.profile_stddev(p),
+		'min', fs.profile_min(p), 'max', fs.profile_max(p),
+		'p10', fs.profile_quantile(p, 0.1), 'p50', fs.profile_quantile(p, 0.5),
+		'p90', fs.profile_quantile(p, 0.9))
+	ELSE jsonb_build_object(
+		'kind', 'text', 'count', fs.profile_count(p), 'nulls', fs.profile_nulls(p),
+		'distinct', fs.profile_distinct(p),
+		'top', (SELECT jsonb_agg(jsonb_build_object('value', t.value, 'count', t.count) ORDER BY t.count DESC, t.value)
+				  FROM fs.profile_top_values(p, 5) t WHERE t.value IS NOT NULL),
+		'other', (SELECT t.count FROM fs.profile_top_values(p, 5) t WHERE t.value IS NULL))
+END;
+COMMENT ON FUNCTION fs.profile_summary(fs.profile) IS
+	'a readable summary of a profile: counts, moments and deciles, or the top values and their share';
