@@ -15,7 +15,8 @@ ANALYZE profile_par;
 SET max_parallel_workers_per_gather = 0;
 CREATE TEMP TABLE profile_par_serial AS
 SELECT fs.profile(x)::text AS x, fs.profile(n)::text AS n, fs.profile(t)::text AS t,
-       fs.profile(g)::text AS g, fs.profile((g % 20000)::text)::text AS wide
+       fs.profile(g)::text AS g, fs.profile((g % 20000)::text)::text AS wide,
+       fs.profile(CASE WHEN g <= 15000 THEN g::text END)::text AS split
 FROM profile_par;
 
 SET parallel_setup_cost = 0;
@@ -28,10 +29,16 @@ EXPLAIN (COSTS OFF)
 SELECT fs.profile(x), fs.profile(n), fs.profile(t) FROM profile_par;
 
 SELECT p.x = s.x AS float8_same, p.n = s.n AS numeric_same, p.t = s.t AS text_same,
-       p.g = s.g AS int_same, p.wide = s.wide AS sampled_text_same
+       p.g = s.g AS int_same, p.wide = s.wide AS sampled_text_same,
+       p.split = s.split AS sampled_on_combine_same
 FROM (SELECT fs.profile(x)::text AS x, fs.profile(n)::text AS n, fs.profile(t)::text AS t,
-             fs.profile(g)::text AS g, fs.profile((g % 20000)::text)::text AS wide
+             fs.profile(g)::text AS g, fs.profile((g % 20000)::text)::text AS wide,
+             fs.profile(CASE WHEN g <= 15000 THEN g::text END)::text AS split
       FROM profile_par) p, profile_par_serial s;
+-- "split" has 15000 distinct values: partial profiles may each stay under the
+-- 10000 cap and switch to sampling only when combined
+SELECT fs.profile_count(p), round((fs.profile_distinct(p) / 15000)::numeric, 1) AS distinct_ratio
+FROM (SELECT fs.profile(CASE WHEN g <= 15000 THEN g::text END) p FROM profile_par) s;
 
 -- grouped profiles rolled up with profile_merge
 SELECT (SELECT fs.profile_merge(p) FROM (SELECT fs.profile(x) p FROM profile_par GROUP BY g % 4) s)::text
