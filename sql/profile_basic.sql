@@ -38,9 +38,21 @@ SELECT (SELECT fs.profile(x ORDER BY o) FROM (VALUES ('-0'::float8, 1), (0, 2), 
      = (SELECT fs.profile(x ORDER BY o DESC) FROM (VALUES ('-0'::float8, 1), (0, 2), (-1, 3)) v(x, o))::text
   AS zero_canonical;
 
--- a square that overflows makes the variance infinite, nothing else
+-- huge values: moments stay exact where the result is finite, infinite where it is not
 SELECT fs.profile_mean(p), fs.profile_variance(p), fs.profile_max(p)
 FROM (SELECT fs.profile(x) p FROM (VALUES (1e200::float8), (-1e200)) v(x)) s;
+SELECT fs.profile_mean(p), fs.profile_variance(p)
+FROM (SELECT fs.profile(x) p FROM (VALUES ('1.7976931348623157e308'::float8), ('1.7976931348623157e308')) v(x)) s;
+SELECT fs.profile_mean(p), fs.profile_variance(p)
+FROM (SELECT fs.profile(x) p FROM (VALUES (1e150::float8), (-1e150), (3e150)) v(x)) s;
+-- and a range of magnitudes wider than the sketch keeps (subnormals next to 1e300)
+SELECT fs.profile_count(p), fs.profile_mean(p), fs.profile_min(p), fs.profile_max(p),
+       fs.profile_quantile(p, 0) AS q0, fs.profile_quantile(p, 1) AS q1
+FROM (SELECT fs.profile(x) p
+      FROM (VALUES ('-1e300'::float8), (1e300), ('5e-324'), ('-5e-324'), (1e-300), (1)) v(x)) s;
+SELECT metric, value IS NOT NULL AS has_value
+FROM fs.drift((SELECT fs.profile(x) FROM (VALUES ('-1e300'::float8), (1e300), ('5e-324'), ('-5e-324')) v(x)),
+              (SELECT fs.profile(x) FROM (VALUES ('1e-300'::float8), (1e300)) v(x)));
 
 -- accessors agree with the built-in aggregates
 SELECT fs.profile_count(p) = n AS count_ok,

@@ -639,10 +639,20 @@ StoreAdd(MemoryContext ctx, BucketStore *b, int32 i, int64 c)
 				acc += b->counts[k - b->base];
 				b->counts[k - b->base] = 0;
 			}
-			b->lo = floor_idx;
 			if (b->hi < floor_idx)
+			{
+				/* everything collapsed: start over with acc at floor_idx */
+				b->used = false;
+				StoreEnsure(ctx, b, floor_idx, i);
+				b->used = true;
 				b->hi = floor_idx;
-			StoreEnsure(ctx, b, floor_idx, i);
+			}
+			else
+			{
+				b->lo = floor_idx;
+				StoreEnsure(ctx, b, floor_idx, i);
+			}
+			b->lo = floor_idx;
 			b->counts[floor_idx - b->base] += acc;
 		}
 		StoreEnsure(ctx, b, b->lo, i);
@@ -1242,30 +1252,61 @@ ProfileFromDatum(Datum d, MemoryContext ctx)
 
 /* ---------- derived statistics ---------- */
 
+/* Divides an exact sum by 2^(32 j), dropping the bits that fall below limb 0. */
+static void
+ExactShiftDown(ExactSum *s, int j)
+{
+	if (j <= 0)
+		return;
+	ExactNormalize(s);
+	for (int k = 0; k < EXACT_LIMBS; k++)
+		s->limb[k] = k + j < EXACT_LIMBS ? s->limb[k + j] : 0;
+}
+
+/*
+ * The scale, in limbs of 32 bits, by which sums are divided before they are
+ * turned into doubles: zero unless values exceed 2^480, so that squares and
+ * products of huge values stay finite.
+ */
+static int
+ProfileScale(const ProfileState *s)
+{
+	double		maxabs = Max(fabs(s->min), fabs(s->max));
+	int			e;
+
+	if (!(maxabs > 0x1p480))
+		return 0;
+	(void) frexp(maxabs, &e);
+	return (e - 480 + 31) / 32;
+}
+
 /* Mean of the finite values (NaN when there are none). */
 double
 ProfileMean(const ProfileState *s)
 {
 	int64		n = ProfileFinite(s);
-
+	int			j = ProfileScale(s);
 	ExactSum	sum,
 				sumsq;
 
 	if (n == 0)
 		return get_float8_nan();
 	ProfileSums(s, &sum, &sumsq);
-	return ExactToDouble(&sum, SUM_BIAS) / (double) n;
+	ExactShiftDown(&sum, j);
+	return ldexp(ExactToDouble(&sum, SUM_BIAS) / (double) n, 32 * j);
 }
 
 /*
  * Variance of the finite values, from the exact sums:
  * M2 = sum((x - m)^2) - r^2 / n with m the rounded mean and r = S - n m, all
- * accumulated exactly, so cancellation costs nothing.
+ * accumulated exactly, so cancellation costs nothing.  Huge values are scaled
+ * down by a power of two first.
  */
 double
 ProfileVariance(const ProfileState *s, bool sample)
 {
 	int64		n = ProfileFinite(s);
+	int			j = ProfileScale(s);
 	double		m;
 	double		r;
 	double		m2;
@@ -1277,10 +1318,12 @@ ProfileVariance(const ProfileState *s, bool sample)
 
 	if (n == 0 || (sample && n < 2))
 		return get_float8_nan();
-	m = ProfileMean(s);
+	m = ldexp(ProfileMean(s), -32 * j);		/* the mean, scaled */
 	if (!isfinite(m))
 		return get_float8_infinity();
 	ProfileSums(s, &sum, &acc);
+	ExactShiftDown(&sum, j);
+	ExactShiftDown(&acc, 2 * j);
 
 	/* Q - 2 m S + n m^2, with S taken limb by limb */
 	mm = m * m;
@@ -1304,13 +1347,14 @@ ProfileVariance(const ProfileState *s, bool sample)
 
 	/* minus r^2 / n, r = S - n m */
 	ProfileSums(s, &sum, &acc);
+	ExactShiftDown(&sum, j);
 	if (!ExactAddProduct(&sum, -(double) n, m, SUM_BIAS))
 		return get_float8_infinity();
 	r = ExactToDouble(&sum, SUM_BIAS);
 	m2 -= r * r / (double) n;
 	if (m2 < 0)
 		m2 = 0;
-	return m2 / (double) (sample ? n - 1 : n);
+	return ldexp(m2 / (double) (sample ? n - 1 : n), 64 * j);
 }
 
 /* The DDSketch quantile: a value within PROFILE_ALPHA of the order statistic at rank floor(q (n - 1)). */
