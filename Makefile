@@ -24,10 +24,14 @@ SHLIB_LINK += -lzstd
 PG_CPPFLAGS += -I$(srcdir)/src
 
 # The test build: warnings are errors and assertions are on; users' builds
-# keep PostgreSQL's own flags.
+# keep PostgreSQL's own flags.  A stamp records which build the objects are
+# from, so switching between the two rebuilds them.
 ifeq ($(FS_DEV),1)
 PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -DUSE_ASSERT_CHECKING
+BUILD_KIND = test
+else
+BUILD_KIND = release
 endif
 
 EXTRA_CLEAN = build
@@ -41,6 +45,15 @@ else
 all:
 	@echo "postgresql-server-dev-15 is missing: run 'make test' or 'make demo' (they install it)" >&2; exit 1
 endif
+
+build/.build-kind: FORCE
+	@mkdir -p build
+	@echo $(BUILD_KIND) | cmp -s - $@ || echo $(BUILD_KIND) > $@
+
+$(OBJS) $(OBJS:.o=.bc): build/.build-kind
+
+.PHONY: FORCE
+FORCE:
 
 build/feature_store--0.1--0.2.sql: $(UPGRADE_PIECES) Makefile
 	@mkdir -p build
@@ -56,9 +69,7 @@ build/feature_store--0.2.sql: src/sql/feature_store--0.1.sql build/feature_store
 deps:
 	@bash test/deps.sh
 
-# The test build differs from the users' build, so rebuild from clean.
 test: deps
-	$(MAKE) -s clean
 	$(MAKE) FS_DEV=1
 	bash test/run.sh
 

@@ -113,3 +113,17 @@ SELECT rows_written FROM fs.materialize('mat_model');
 SELECT user_id, at, x FROM fs_data.mat_model_v1 ORDER BY at;
 SELECT fs.register_feature_view('mat_model', 'mat_user', 'SELECT user_id, at, x FROM mat_model', 'user_id', 'at')
 	AS same_version;
+
+-- lookup plans are cached per session, but a catalog change is seen at once
+SELECT * FROM fs.online_features(ARRAY['mat_model:x'], ARRAY[1]);
+SELECT fs.register_feature_view('mat_model', 'mat_user', 'SELECT user_id, at, x * 10 AS x FROM mat_model',
+	'user_id', 'at') AS new_version;
+SELECT online_rows FROM fs.materialize('mat_model');
+SELECT * FROM fs.online_features(ARRAY['mat_model:x'], ARRAY[1]);
+SELECT * FROM fs.online_features(ARRAY['mat_model@1:x'], ARRAY[1]);
+SELECT fs.drop_feature_view('mat_model', 2);
+SELECT * FROM fs.online_features(ARRAY['mat_model:x'], ARRAY[1]);
+SELECT * FROM fs.online_features(ARRAY['mat_model@2:x'], ARRAY[1]);
+-- a TTL changed by the owner directly in the catalog is seen too
+UPDATE fs.view_versions SET ttl = '1 day' WHERE view_name = 'mat_model' AND version = 1;
+SELECT * FROM fs.online_features(ARRAY['mat_model:x'], ARRAY[1]);

@@ -22,6 +22,8 @@ fs_start_server() {
 	libdir=$("$PG_CONFIG" --pkglibdir)
 	mkdir -p "$FS_WORK/sock"
 	[[ $(id -u) == 0 ]] && chown -R postgres: "$FS_WORK"
+	# the postgres user may not be able to enter the current directory
+	cd "$FS_WORK"
 	as_pg initdb -D "$FS_WORK/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >"$FS_WORK/initdb.log"
 	FS_PORT=$((20000 + RANDOM % 20000))
 	{
@@ -38,6 +40,7 @@ fs_start_server() {
 		for line in "$@"; do echo "$line"; done
 	} | as_pg tee -a "$FS_WORK/data/postgresql.conf" >/dev/null
 	as_pg pg_ctl -D "$FS_WORK/data" -l "$FS_WORK/server.log" -w start >/dev/null
+	cd "$OLDPWD"
 	export PGHOST="$FS_WORK/sock" PGPORT=$FS_PORT PGUSER=postgres PGDATABASE=postgres
 	export FS_WORK FS_PORT
 }
@@ -45,6 +48,6 @@ fs_start_server() {
 # Stops the server and removes the work directory unless asked to keep it.
 fs_stop_server() {
 	[[ -n ${FS_WORK:-} && -d $FS_WORK ]] || return 0
-	as_pg pg_ctl -D "$FS_WORK/data" -m fast -w stop >/dev/null 2>&1 || true
+	(cd "$FS_WORK" && as_pg pg_ctl -D "$FS_WORK/data" -m fast -w stop >/dev/null 2>&1) || true
 	if [[ -z ${FS_KEEP:-} ]]; then rm -rf "$FS_WORK"; fi
 }

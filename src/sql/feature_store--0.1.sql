@@ -185,6 +185,12 @@ CREATE TABLE fs.materialization_runs (
 CREATE INDEX ON fs.materialization_runs (view_name, version, started_at);
 COMMENT ON TABLE fs.materialization_runs IS 'every materialization run: window, rows, duration, status and error';
 
+-- The catalog generation: bumped by every change to the tables above (statement
+-- triggers below), so that cached lookup plans know when to rebuild.
+CREATE TABLE fs.catalog_state (generation bigint NOT NULL);
+INSERT INTO fs.catalog_state VALUES (0);
+COMMENT ON TABLE fs.catalog_state IS 'internal: a counter bumped by every catalog change';
+
 -- Catalog contents are user data: pg_dump keeps them.
 SELECT pg_catalog.pg_extension_config_dump('fs.entities', '');
 SELECT pg_catalog.pg_extension_config_dump('fs.views', '');
@@ -196,6 +202,9 @@ SELECT pg_catalog.pg_extension_config_dump('fs.materialization_runs', '');
 GRANT SELECT ON fs.entities, fs.views, fs.view_versions, fs.view_features, fs.materialization_runs TO PUBLIC;
 GRANT INSERT, UPDATE, DELETE ON fs.entities, fs.views, fs.view_versions, fs.view_features TO PUBLIC;
 GRANT INSERT ON fs.materialization_runs TO PUBLIC;
+-- Anyone who may change the catalog bumps the generation; a bump only costs
+-- cached plans a rebuild.
+GRANT SELECT, UPDATE ON fs.catalog_state TO PUBLIC;
 
 ALTER TABLE fs.entities ENABLE ROW LEVEL SECURITY;
 ALTER TABLE fs.views ENABLE ROW LEVEL SECURITY;
@@ -226,6 +235,25 @@ CREATE POLICY writers_record ON fs.materialization_runs FOR INSERT
 		SELECT FROM fs.view_versions vv
 		WHERE vv.view_name = materialization_runs.view_name AND vv.version = materialization_runs.version
 		  AND pg_catalog.has_table_privilege(pg_catalog.format('fs_data.%I', vv.history_table), 'INSERT')));
+
+CREATE FUNCTION fs._catalog_changed() RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	UPDATE fs.catalog_state SET generation = generation + 1;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION fs._catalog_changed() IS 'internal: bumps the catalog generation';
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fs.entities
+	FOR EACH STATEMENT EXECUTE FUNCTION fs._catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fs.views
+	FOR EACH STATEMENT EXECUTE FUNCTION fs._catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fs.view_versions
+	FOR EACH STATEMENT EXECUTE FUNCTION fs._catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fs.view_features
+	FOR EACH STATEMENT EXECUTE FUNCTION fs._catalog_changed();
 
 ------------------------------------------------------------------------------
 -- Catalog views
@@ -812,13 +840,14 @@ $$;
 COMMENT ON FUNCTION fs.resolve_features(fs.feature_ref[]) IS
 	'resolves feature references to concrete (view, version, feature) rows in request order; view:* expands';
 
-CREATE FUNCTION fs._online_features(refs fs.feature_ref[], keys anyarray)
-RETURNS TABLE (key anyelement, features jsonb)
+-- Builds the online lookup query for these references and a keys array type:
+-- one LEFT JOIN per view version from the keys in request order.  The query
+-- takes the keys as $1; fs._online_lookup keeps its plan per session.
+CREATE FUNCTION fs._online_sql(refs fs.feature_ref[], keys_type regtype) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
 DECLARE
-	key_t regtype := pg_typeof(keys)::regtype;
 	elem_t regtype;
 	r record;
 	joins text := '';
@@ -827,9 +856,11 @@ DECLARE
 	aliases jsonb := '{}';
 	alias text;
 	n int := 0;
-	sql text;
 BEGIN
-	SELECT t.typelem::regtype INTO elem_t FROM pg_type t WHERE t.oid = key_t;
+	SELECT t.typelem::regtype INTO elem_t FROM pg_type t WHERE t.oid = keys_type;
+	IF elem_t IS NULL OR elem_t = 0 THEN
+		RAISE EXCEPTION 'keys must be an array, not %', keys_type USING ERRCODE = 'datatype_mismatch';
+	END IF;
 	FOR r IN
 		SELECT rf.ref, rf.feature, vv.*
 		  FROM fs.resolve_features(refs) rf
@@ -856,17 +887,22 @@ BEGIN
 	FOR n IN 0 .. (cardinality(pairs) - 1) / 50 LOOP
 		objs := objs || format('pg_catalog.jsonb_build_object(%s)', array_to_string(pairs[n * 50 + 1 : n * 50 + 50], ', '));
 	END LOOP;
-	sql := format(E'SELECT k.key, %s\n  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k(key, ord)%s\n ORDER BY k.ord',
+	RETURN format(E'SELECT k.key, %s\n  FROM pg_catalog.unnest($1) WITH ORDINALITY AS k(key, ord)%s\n ORDER BY k.ord',
 				  array_to_string(objs, ' || '), joins);
-	RETURN QUERY EXECUTE sql USING keys;
 END;
 $$;
-COMMENT ON FUNCTION fs._online_features(fs.feature_ref[], anyarray) IS
-	'internal: fs.online_features';
+COMMENT ON FUNCTION fs._online_sql(fs.feature_ref[], regtype) IS
+	'internal: the online lookup query for these references and keys array type';
+
+CREATE FUNCTION fs._online_lookup(refs fs.feature_ref[], keys anyarray)
+RETURNS TABLE (key anyelement, features jsonb)
+	AS 'MODULE_PATHNAME', 'fs_online_lookup' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION fs._online_lookup(fs.feature_ref[], anyarray) IS
+	'internal: fs.online_features, with the lookup plan kept per session until the catalog changes';
 
 CREATE FUNCTION fs.online_features(features fs.feature_ref[], keys anyarray)
 RETURNS TABLE (key anyelement, features jsonb)
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT * FROM fs._online_features($1, $2) $$;
+LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 10
+AS $$ SELECT * FROM fs._online_lookup($1, $2) $$;
 COMMENT ON FUNCTION fs.online_features(fs.feature_ref[], anyarray) IS
 	'latest feature values for each key, in request order; missing keys and values older than the TTL are JSON null';
