@@ -27,34 +27,45 @@ COMMENT ON TYPE fs.profile IS
 	'summary of one column (counts, exact moments, quantile sketch with 0.5% relative accuracy, or text value counts); mergeable, same bytes whatever the plan';
 
 -- aggregate support
-CREATE FUNCTION fs.profile_float8_sfunc(internal, float8) RETURNS internal
+CREATE FUNCTION fs._profile_float8_sfunc(internal, float8) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_float8_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs.profile_numeric_sfunc(internal, numeric) RETURNS internal
+CREATE FUNCTION fs._profile_numeric_sfunc(internal, numeric) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_numeric_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs.profile_text_sfunc(internal, text) RETURNS internal
+CREATE FUNCTION fs._profile_text_sfunc(internal, text) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_text_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs.profile_merge_sfunc(internal, fs.profile) RETURNS internal
+CREATE FUNCTION fs._profile_merge_sfunc(internal, fs.profile) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_merge_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs.profile_combine(internal, internal) RETURNS internal
+CREATE FUNCTION fs._profile_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs.profile_serialize(internal) RETURNS bytea
+CREATE FUNCTION fs._profile_serialize(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'profile_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION fs.profile_deserialize(bytea, internal) RETURNS internal
+CREATE FUNCTION fs._profile_deserialize(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION fs.profile_final_numeric(internal) RETURNS fs.profile
+CREATE FUNCTION fs._profile_final_numeric(internal) RETURNS fs.profile
 	AS 'MODULE_PATHNAME', 'profile_final_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs.profile_final_text(internal) RETURNS fs.profile
+CREATE FUNCTION fs._profile_final_text(internal) RETURNS fs.profile
 	AS 'MODULE_PATHNAME', 'profile_final_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs.profile_final_merge(internal) RETURNS fs.profile
+CREATE FUNCTION fs._profile_final_merge(internal) RETURNS fs.profile
 	AS 'MODULE_PATHNAME', 'profile_final_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+COMMENT ON FUNCTION fs._profile_float8_sfunc(internal, float8) IS 'internal: transition of fs.profile(float8)';
+COMMENT ON FUNCTION fs._profile_numeric_sfunc(internal, numeric) IS 'internal: transition of fs.profile(numeric)';
+COMMENT ON FUNCTION fs._profile_text_sfunc(internal, text) IS 'internal: transition of fs.profile(text)';
+COMMENT ON FUNCTION fs._profile_merge_sfunc(internal, fs.profile) IS 'internal: transition of fs.profile_merge';
+COMMENT ON FUNCTION fs._profile_combine(internal, internal) IS 'internal: combines partial profile states';
+COMMENT ON FUNCTION fs._profile_serialize(internal) IS 'internal: a partial profile state as fs.profile bytes';
+COMMENT ON FUNCTION fs._profile_deserialize(bytea, internal) IS 'internal: a partial profile state from fs.profile bytes, validated';
+COMMENT ON FUNCTION fs._profile_final_numeric(internal) IS 'internal: final function of fs.profile(float8/numeric)';
+COMMENT ON FUNCTION fs._profile_final_text(internal) IS 'internal: final function of fs.profile(text)';
+COMMENT ON FUNCTION fs._profile_final_merge(internal) IS 'internal: final function of fs.profile_merge';
+
 CREATE AGGREGATE fs.profile(float8) (
-	SFUNC = fs.profile_float8_sfunc,
+	SFUNC = fs._profile_float8_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs.profile_combine,
-	SERIALFUNC = fs.profile_serialize,
-	DESERIALFUNC = fs.profile_deserialize,
-	FINALFUNC = fs.profile_final_numeric,
+	COMBINEFUNC = fs._profile_combine,
+	SERIALFUNC = fs._profile_serialize,
+	DESERIALFUNC = fs._profile_deserialize,
+	FINALFUNC = fs._profile_final_numeric,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
@@ -62,12 +73,12 @@ COMMENT ON AGGREGATE fs.profile(float8) IS
 	'profile of a numeric column (int and real inputs arrive through float8)';
 
 CREATE AGGREGATE fs.profile(numeric) (
-	SFUNC = fs.profile_numeric_sfunc,
+	SFUNC = fs._profile_numeric_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs.profile_combine,
-	SERIALFUNC = fs.profile_serialize,
-	DESERIALFUNC = fs.profile_deserialize,
-	FINALFUNC = fs.profile_final_numeric,
+	COMBINEFUNC = fs._profile_combine,
+	SERIALFUNC = fs._profile_serialize,
+	DESERIALFUNC = fs._profile_deserialize,
+	FINALFUNC = fs._profile_final_numeric,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
@@ -75,12 +86,12 @@ COMMENT ON AGGREGATE fs.profile(numeric) IS
 	'profile of a numeric column, values profiled as float8';
 
 CREATE AGGREGATE fs.profile(text) (
-	SFUNC = fs.profile_text_sfunc,
+	SFUNC = fs._profile_text_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs.profile_combine,
-	SERIALFUNC = fs.profile_serialize,
-	DESERIALFUNC = fs.profile_deserialize,
-	FINALFUNC = fs.profile_final_text,
+	COMBINEFUNC = fs._profile_combine,
+	SERIALFUNC = fs._profile_serialize,
+	DESERIALFUNC = fs._profile_deserialize,
+	FINALFUNC = fs._profile_final_text,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
@@ -88,12 +99,12 @@ COMMENT ON AGGREGATE fs.profile(text) IS
 	'profile of a categorical column: exact counts of up to 10000 distinct values, then a hash sample with exact counts';
 
 CREATE AGGREGATE fs.profile_merge(fs.profile) (
-	SFUNC = fs.profile_merge_sfunc,
+	SFUNC = fs._profile_merge_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs.profile_combine,
-	SERIALFUNC = fs.profile_serialize,
-	DESERIALFUNC = fs.profile_deserialize,
-	FINALFUNC = fs.profile_final_merge,
+	COMBINEFUNC = fs._profile_combine,
+	SERIALFUNC = fs._profile_serialize,
+	DESERIALFUNC = fs._profile_deserialize,
+	FINALFUNC = fs._profile_final_merge,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
