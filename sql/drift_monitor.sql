@@ -70,5 +70,18 @@ SELECT fs.create_drift_monitor('drift_mon_bad', 'drift_mon_txn', '[2024-01-01,)'
 SELECT fs.create_drift_monitor('drift_mon_bad', 'drift_mon_txn', '[2024-01-01, 2024-01-08)', features => '{amount,nope}');
 SELECT fs.create_drift_monitor('drift_mon_bad', 'drift_mon_txn', '[2024-01-01, 2024-01-08)', metrics => '{psi,magic}');
 SELECT fs.create_drift_monitor('drift_mon_bad', 'drift_mon_nope', '[2024-01-01, 2024-01-08)');
+-- privileges: only members of the owner role change or run a monitor; profiles
+-- and reports need SELECT on the history table
+CREATE ROLE regress_drift_mon_other;
+SET ROLE regress_drift_mon_other;
+SELECT fs.create_drift_monitor('drift_mon_m', 'drift_mon_txn', '[2024-01-01, 2024-01-03)');
+SELECT fs.drop_drift_monitor('drift_mon_m');
+SELECT * FROM fs.run_drift_monitors('2024-01-18 00:00:00+00') WHERE monitor = 'drift_mon_m';
+SELECT count(*) FROM fs.drift_report('drift_mon_txn', '[2024-01-01, 2024-01-08)', '[2024-01-08, 2024-01-15)');
+INSERT INTO fs.drift_profiles (view_name, version, feature, day, profile)
+SELECT 'drift_mon_txn', 2, 'amount', '2030-01-01', fs.profile(1::float8);
+RESET ROLE;
+DROP ROLE regress_drift_mon_other;
+
 SELECT fs.drop_drift_monitor('drift_mon_m');
 SELECT fs.drop_drift_monitor('drift_mon_m');

@@ -220,6 +220,12 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Metrics are psi, ks_p_value, jensen_shannon, wasserstein_norm, l_infinity and chi_square_p_value.';
 	END IF;
+	SELECT x.owner_role INTO bad FROM fs.drift_monitors x
+	 WHERE x.name = create_drift_monitor.name AND NOT pg_has_role(x.owner_role, 'USAGE');
+	IF FOUND THEN
+		RAISE EXCEPTION 'must be a member of role "%" to change drift monitor "%"', bad, name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
 	IF psi_alert < psi_warn THEN
 		RAISE EXCEPTION 'psi_alert (%) must not be below psi_warn (%)', psi_alert, psi_warn
 			USING ERRCODE = 'invalid_parameter_value';
@@ -247,11 +253,18 @@ CREATE FUNCTION fs.drop_drift_monitor(name text) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
+DECLARE
+	owner name;
 BEGIN
-	DELETE FROM fs.drift_monitors m WHERE m.name = drop_drift_monitor.name;
+	SELECT m.owner_role INTO owner FROM fs.drift_monitors m WHERE m.name = drop_drift_monitor.name;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'drift monitor "%" does not exist', name USING ERRCODE = 'undefined_object';
 	END IF;
+	IF NOT pg_has_role(owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be a member of role "%" to drop drift monitor "%"', owner, name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	DELETE FROM fs.drift_monitors m WHERE m.name = drop_drift_monitor.name;
 END;
 $$;
 COMMENT ON FUNCTION fs.drop_drift_monitor(text) IS 'drops a drift monitor (its alerts and the daily profiles stay)';
@@ -383,7 +396,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION fs.run_drift_monitors(timestamptz) IS
-	'runs every enabled drift monitor: stores missing daily profiles, compares each new complete day with the reference, records alerts and NOTIFYs their channel; call it from any scheduler';
+	'runs every enabled drift monitor the caller may change (all for a superuser): stores missing daily profiles, compares each new complete day with the reference, records alerts and NOTIFYs their channel; call it from any scheduler';
 
 CREATE VIEW fs.drift_monitor_status AS
 SELECT m.name AS monitor, m.view_name AS view, m.version, m.reference, m.channel, m.enabled,
