@@ -50,7 +50,8 @@ build/.build-kind: FORCE
 	@mkdir -p build
 	@echo $(BUILD_KIND) | cmp -s - $@ || echo $(BUILD_KIND) > $@
 
-$(OBJS) $(OBJS:.o=.bc): build/.build-kind
+# PGXS does not track header dependencies: every object depends on every header.
+$(OBJS) $(OBJS:.o=.bc): build/.build-kind $(wildcard src/*.h)
 
 .PHONY: FORCE
 FORCE:

@@ -16,18 +16,23 @@ char	   *fs_worker_database = NULL;
 
 void		_PG_init(void);
 
-/* Defines the extension's settings and installs its hooks. */
+/*
+ * Defines the extension's settings and installs its hooks.  Settings that
+ * only the postmaster may set exist only when the library is preloaded:
+ * PostgreSQL refuses to create them in a backend that loads it later.
+ */
 void
 _PG_init(void)
 {
-	DefineCustomStringVariable("feature_store.database",
-							   "Database whose feature views the background worker materializes.",
-							   NULL,
-							   &fs_worker_database,
-							   "postgres",
-							   PGC_POSTMASTER,
-							   0,
-							   NULL, NULL, NULL);
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("feature_store.database",
+								   "Database whose feature views the background worker materializes.",
+								   NULL,
+								   &fs_worker_database,
+								   "postgres",
+								   PGC_POSTMASTER,
+								   0,
+								   NULL, NULL, NULL);
 
 	AsofPlannerInit();
 

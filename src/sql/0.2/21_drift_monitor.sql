@@ -1,0 +1,408 @@
+\echo Use "CREATE EXTENSION feature_store" to load this file. \quit
+
+-- ===================================================================
+-- Drift reports and monitors over feature views
+-- ===================================================================
+
+-- The profile expression for one feature column: numbers as float8 (numeric
+-- keeps its own aggregate), everything else as text categories.
+CREATE FUNCTION fs._profile_expr(feature text, type regtype) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog
+RETURN CASE
+	WHEN type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype,
+				  'real'::regtype, 'double precision'::regtype)
+		THEN format('%I::float8', feature)
+	WHEN type = 'numeric'::regtype THEN format('%I', feature)
+	ELSE format('%I::text', feature)
+END;
+COMMENT ON FUNCTION fs._profile_expr(text, regtype) IS
+	'internal: the fs.profile argument for a feature column of the given type';
+
+-- The event time of a history row as timestamptz, for window filters.
+CREATE FUNCTION fs._ts_expr(vv fs.view_versions) RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	IF vv.ts_type NOT IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype,
+						  'date'::regtype) THEN
+		RAISE EXCEPTION 'feature view "%" version % has a % timestamp column, not a time',
+			vv.view_name, vv.version, vv.ts_type
+			USING ERRCODE = 'wrong_object_type',
+				  HINT = 'Drift reports and monitors window history by timestamptz ranges.';
+	END IF;
+	RETURN format('%I::timestamptz', vv.ts_column);
+END;
+$$;
+COMMENT ON FUNCTION fs._ts_expr(fs.view_versions) IS
+	'internal: the history table''s event time as timestamptz, or an error for non-time timestamps';
+
+CREATE FUNCTION fs.drift_report(view text, reference tstzrange, current tstzrange,
+	version int DEFAULT NULL,
+	psi_threshold float8 DEFAULT 0.1,
+	js_threshold float8 DEFAULT 0.1,
+	wasserstein_threshold float8 DEFAULT 0.1,
+	linf_threshold float8 DEFAULT 0.1,
+	p_value_threshold float8 DEFAULT 0.05)
+RETURNS TABLE (feature text, kind text, metric text, value float8, threshold float8, drifted boolean,
+			   reference_rows bigint, current_rows bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	vv fs.view_versions;
+	ts text;
+	cols text := '';
+	pairs text := '';
+	f record;
+	n int := 0;
+BEGIN
+	IF reference IS NULL OR current IS NULL THEN
+		RAISE EXCEPTION 'drift_report needs a reference and a current window'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	vv := fs._view_version(view, version);
+	ts := fs._ts_expr(vv);
+	FOR f IN SELECT vf.name, vf.type FROM fs.view_features vf
+			  WHERE vf.view_name = vv.view_name AND vf.version = vv.version ORDER BY vf.position LOOP
+		n := n + 1;
+		cols := cols || format(', fs.profile(%1$s) FILTER (WHERE %2$s <@ $1) AS r%3$s, '
+							   'fs.profile(%1$s) FILTER (WHERE %2$s <@ $2) AS c%3$s',
+							   fs._profile_expr(f.name, f.type), ts, n);
+		pairs := pairs || CASE WHEN n > 1 THEN ', ' ELSE '' END
+				 || format('(%s, %s, r%s, c%s)', n, quote_literal(f.name), n, n);
+	END LOOP;
+	IF n = 0 THEN
+		RETURN;
+	END IF;
+	RETURN QUERY EXECUTE format(
+		'SELECT p.feature, fs.profile_kind(p.r), d.metric, d.value, d.threshold, d.drifted, '
+		'       fs.profile_count(p.r) + fs.profile_nulls(p.r), fs.profile_count(p.c) + fs.profile_nulls(p.c) '
+		'  FROM (SELECT %s FROM fs_data.%I WHERE %s <@ $1 OR %s <@ $2) s, '
+		'       LATERAL (VALUES %s) p(pos, feature, r, c), '
+		'       LATERAL fs.drift(p.r, p.c, $3, $4, $5, $6, $7) WITH ORDINALITY d '
+		' ORDER BY p.pos, d.ordinality',
+		substr(cols, 3), vv.history_table, ts, ts, pairs)
+		USING reference, current, psi_threshold, js_threshold, wasserstein_threshold,
+			  linf_threshold, p_value_threshold;
+END;
+$$;
+COMMENT ON FUNCTION fs.drift_report(text, tstzrange, tstzrange, int, float8, float8, float8, float8, float8) IS
+	'drift of every feature of a feature view version (latest by default) between two windows of its history';
+
+------------------------------------------------------------------------------
+-- Monitors: daily profiles, a reference window, alerts and NOTIFY
+------------------------------------------------------------------------------
+
+CREATE TABLE fs.drift_monitors (
+	name text PRIMARY KEY,
+	view_name text NOT NULL REFERENCES fs.views (name) ON DELETE CASCADE,
+	version int,
+	reference tstzrange NOT NULL CHECK (NOT isempty(reference) AND NOT lower_inf(reference) AND NOT upper_inf(reference)),
+	features text[],
+	metrics text[] NOT NULL,
+	psi_warn float8 NOT NULL,
+	psi_alert float8 NOT NULL,
+	js_threshold float8 NOT NULL,
+	wasserstein_threshold float8 NOT NULL,
+	linf_threshold float8 NOT NULL,
+	p_value_threshold float8 NOT NULL,
+	channel text NOT NULL,
+	enabled boolean NOT NULL DEFAULT true,
+	last_checked_day date,
+	checked_version int,
+	owner_role name NOT NULL DEFAULT current_user,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE fs.drift_monitors IS
+	'drift monitors: a feature view, a reference window, thresholds, and the NOTIFY channel for breaches';
+
+CREATE TABLE fs.drift_profiles (
+	view_name text NOT NULL,
+	version int NOT NULL,
+	feature text NOT NULL,
+	day date NOT NULL,
+	profile fs.profile NOT NULL,
+	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (view_name, version, feature, day)
+);
+COMMENT ON TABLE fs.drift_profiles IS
+	'daily profiles (UTC days) of monitored features; merge them with fs.profile_merge';
+
+CREATE TABLE fs.drift_alerts (
+	alert_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	monitor text NOT NULL,
+	view_name text NOT NULL,
+	version int NOT NULL,
+	feature text NOT NULL,
+	day date NOT NULL,
+	metric text NOT NULL,
+	value float8,
+	threshold float8,
+	severity text NOT NULL CHECK (severity IN ('warn', 'alert')),
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX ON fs.drift_alerts (monitor, day);
+COMMENT ON TABLE fs.drift_alerts IS 'every drift breach found by a monitor: feature, day, metric, value and threshold';
+
+SELECT pg_catalog.pg_extension_config_dump('fs.drift_monitors', '');
+SELECT pg_catalog.pg_extension_config_dump('fs.drift_profiles', '');
+SELECT pg_catalog.pg_extension_config_dump('fs.drift_alerts', '');
+
+GRANT SELECT ON fs.drift_monitors, fs.drift_profiles, fs.drift_alerts TO PUBLIC;
+GRANT INSERT, UPDATE, DELETE ON fs.drift_monitors, fs.drift_profiles TO PUBLIC;
+GRANT INSERT ON fs.drift_alerts TO PUBLIC;
+ALTER TABLE fs.drift_monitors ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fs.drift_profiles ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fs.drift_alerts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON fs.drift_monitors FOR SELECT USING (true);
+CREATE POLICY owner_writes ON fs.drift_monitors FOR ALL
+	USING (pg_catalog.pg_has_role(owner_role, 'USAGE'))
+	WITH CHECK (pg_catalog.pg_has_role(owner_role, 'USAGE'));
+-- Profiles summarize history: whoever can read the history table may store them.
+CREATE POLICY read_all ON fs.drift_profiles FOR SELECT USING (true);
+CREATE POLICY readers_write ON fs.drift_profiles FOR ALL
+	USING (EXISTS (SELECT FROM fs.view_versions vv
+				   WHERE vv.view_name = drift_profiles.view_name AND vv.version = drift_profiles.version
+					 AND pg_catalog.has_table_privilege(pg_catalog.format('fs_data.%I', vv.history_table), 'SELECT')))
+	WITH CHECK (EXISTS (SELECT FROM fs.view_versions vv
+						WHERE vv.view_name = drift_profiles.view_name AND vv.version = drift_profiles.version
+						  AND pg_catalog.has_table_privilege(pg_catalog.format('fs_data.%I', vv.history_table), 'SELECT')));
+CREATE POLICY read_all ON fs.drift_alerts FOR SELECT USING (true);
+CREATE POLICY owner_records ON fs.drift_alerts FOR INSERT
+	WITH CHECK (EXISTS (SELECT FROM fs.drift_monitors m
+						WHERE m.name = drift_alerts.monitor AND pg_catalog.pg_has_role(m.owner_role, 'USAGE')));
+
+CREATE FUNCTION fs.create_drift_monitor(name text, view text, reference tstzrange,
+	features text[] DEFAULT NULL,
+	channel text DEFAULT 'fs_drift',
+	version int DEFAULT NULL,
+	metrics text[] DEFAULT '{psi,jensen_shannon,wasserstein_norm,l_infinity}',
+	psi_warn float8 DEFAULT 0.1,
+	psi_alert float8 DEFAULT 0.25,
+	js_threshold float8 DEFAULT 0.1,
+	wasserstein_threshold float8 DEFAULT 0.1,
+	linf_threshold float8 DEFAULT 0.1,
+	p_value_threshold float8 DEFAULT 0.05)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	vv fs.view_versions;
+	bad text;
+BEGIN
+	PERFORM fs._check_name('drift monitor', name);
+	vv := fs._view_version(view, version);
+	PERFORM fs._ts_expr(vv);
+	IF reference IS NULL OR isempty(reference) OR lower_inf(reference) OR upper_inf(reference) THEN
+		RAISE EXCEPTION 'drift monitor "%" needs a bounded, non-empty reference window', name
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF channel IS NULL OR channel = '' THEN
+		RAISE EXCEPTION 'drift monitor "%" needs a NOTIFY channel', name
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT f INTO bad FROM unnest(features) f
+	 WHERE NOT EXISTS (SELECT FROM fs.view_features vf
+					   WHERE vf.view_name = vv.view_name AND vf.version = vv.version AND vf.name = f)
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'feature view "%" version % has no feature "%"', vv.view_name, vv.version, bad
+			USING ERRCODE = 'undefined_column';
+	END IF;
+	SELECT m INTO bad FROM unnest(metrics) m
+	 WHERE m NOT IN ('psi', 'ks_p_value', 'jensen_shannon', 'wasserstein_norm', 'l_infinity', 'chi_square_p_value')
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'unknown drift metric "%"', bad
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Metrics are psi, ks_p_value, jensen_shannon, wasserstein_norm, l_infinity and chi_square_p_value.';
+	END IF;
+	SELECT x.owner_role INTO bad FROM fs.drift_monitors x
+	 WHERE x.name = create_drift_monitor.name AND NOT pg_has_role(x.owner_role, 'USAGE');
+	IF FOUND THEN
+		RAISE EXCEPTION 'must be a member of role "%" to change drift monitor "%"', bad, name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF psi_alert < psi_warn THEN
+		RAISE EXCEPTION 'psi_alert (%) must not be below psi_warn (%)', psi_alert, psi_warn
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO fs.drift_monitors AS m (name, view_name, version, reference, features, metrics, psi_warn, psi_alert,
+		js_threshold, wasserstein_threshold, linf_threshold, p_value_threshold, channel)
+	VALUES (name, vv.view_name, version, reference, features, metrics, psi_warn, psi_alert,
+		js_threshold, wasserstein_threshold, linf_threshold, p_value_threshold, channel)
+	ON CONFLICT ON CONSTRAINT drift_monitors_pkey DO UPDATE
+	   SET view_name = EXCLUDED.view_name, version = EXCLUDED.version, reference = EXCLUDED.reference,
+		   features = EXCLUDED.features, metrics = EXCLUDED.metrics, psi_warn = EXCLUDED.psi_warn,
+		   psi_alert = EXCLUDED.psi_alert, js_threshold = EXCLUDED.js_threshold,
+		   wasserstein_threshold = EXCLUDED.wasserstein_threshold, linf_threshold = EXCLUDED.linf_threshold,
+		   p_value_threshold = EXCLUDED.p_value_threshold, channel = EXCLUDED.channel,
+		   last_checked_day = CASE WHEN m.view_name = EXCLUDED.view_name
+									 AND m.reference = EXCLUDED.reference
+									 AND m.version IS NOT DISTINCT FROM EXCLUDED.version
+								   THEN m.last_checked_day END;
+END;
+$$;
+COMMENT ON FUNCTION fs.create_drift_monitor(text, text, tstzrange, text[], text, int, text[], float8, float8, float8, float8, float8, float8) IS
+	'creates or updates (idempotently) a drift monitor comparing each new UTC day of a feature view with a reference window';
+
+CREATE FUNCTION fs.drop_drift_monitor(name text) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	owner name;
+BEGIN
+	SELECT m.owner_role INTO owner FROM fs.drift_monitors m WHERE m.name = drop_drift_monitor.name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'drift monitor "%" does not exist', name USING ERRCODE = 'undefined_object';
+	END IF;
+	IF NOT pg_has_role(owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be a member of role "%" to drop drift monitor "%"', owner, name
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	DELETE FROM fs.drift_monitors m WHERE m.name = drop_drift_monitor.name;
+END;
+$$;
+COMMENT ON FUNCTION fs.drop_drift_monitor(text) IS 'drops a drift monitor (its alerts and the daily profiles stay)';
+
+-- Stores the missing daily profiles of one view version for days in [first, before).
+CREATE FUNCTION fs._drift_profile_days(vv fs.view_versions, first date, before date) RETURNS int
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	ts text := fs._ts_expr(vv);
+	cols text := '';
+	pairs text := '';
+	f record;
+	n int := 0;
+	done int;
+BEGIN
+	IF first IS NULL OR first >= before THEN
+		RETURN 0;
+	END IF;
+	FOR f IN SELECT vf.name, vf.type FROM fs.view_features vf
+			  WHERE vf.view_name = vv.view_name AND vf.version = vv.version ORDER BY vf.position LOOP
+		n := n + 1;
+		cols := cols || format(', fs.profile(%s) AS p%s', fs._profile_expr(f.name, f.type), n);
+		pairs := pairs || CASE WHEN n > 1 THEN ', ' ELSE '' END || format('(%s, p%s)', quote_literal(f.name), n);
+	END LOOP;
+	IF n = 0 THEN
+		RETURN 0;
+	END IF;
+	-- days already stored are skipped: a day is profiled once, when it is complete
+	EXECUTE format(
+		'INSERT INTO fs.drift_profiles (view_name, version, feature, day, profile) '
+		'SELECT $1, $2, p.feature, d.day, p.profile '
+		'  FROM (SELECT (%1$s AT TIME ZONE ''UTC'')::date AS day %2$s '
+		'          FROM fs_data.%3$I '
+		'         WHERE %1$s >= ($3::timestamp AT TIME ZONE ''UTC'') AND %1$s < ($4::timestamp AT TIME ZONE ''UTC'') '
+		'         GROUP BY 1) d, '
+		'       LATERAL (VALUES %4$s) p(feature, profile) '
+		' WHERE NOT EXISTS (SELECT FROM fs.drift_profiles x WHERE x.view_name = $1 AND x.version = $2 '
+		'                     AND x.feature = p.feature AND x.day = d.day)',
+		ts, cols, vv.history_table, pairs)
+		USING vv.view_name, vv.version, first, before;
+	GET DIAGNOSTICS done = ROW_COUNT;
+	RETURN done;
+END;
+$$;
+COMMENT ON FUNCTION fs._drift_profile_days(fs.view_versions, date, date) IS
+	'internal: stores the daily profiles of a view version that are missing for the given days';
+
+CREATE FUNCTION fs.run_drift_monitors(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (monitor text, days_checked int, profiles_stored int, alerts int)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	m fs.drift_monitors;
+	vv fs.view_versions;
+	today date := (as_of AT TIME ZONE 'UTC')::date;
+	ref_first date;
+	ref_before date;
+	first_day date;
+	d date;
+	r record;
+	n_alerts int;
+	n_days int;
+	n_profiles int;
+BEGIN
+	FOR m IN SELECT * FROM fs.drift_monitors x WHERE x.enabled ORDER BY x.name LOOP
+		-- one run per monitor at a time: a concurrent run waits, then sees the days checked
+		SELECT * INTO m FROM fs.drift_monitors x WHERE x.name = m.name FOR UPDATE;
+		IF NOT FOUND OR NOT m.enabled THEN
+			CONTINUE;
+		END IF;
+		vv := fs._view_version(m.view_name, m.version);
+		IF m.checked_version IS DISTINCT FROM vv.version THEN
+			m.last_checked_day := NULL;		-- a new version: start over from its reference
+		END IF;
+		ref_first := (lower(m.reference) AT TIME ZONE 'UTC')::date;
+		ref_before := (upper(m.reference) AT TIME ZONE 'UTC')::date;
+		-- complete days only: the reference window once, then the days after it up to yesterday
+		n_profiles := 0;
+		IF m.last_checked_day IS NULL THEN
+			n_profiles := fs._drift_profile_days(vv, ref_first, LEAST(ref_before, today));
+		END IF;
+		first_day := GREATEST(ref_before, COALESCE(m.last_checked_day + 1, ref_before));
+		n_profiles := n_profiles + fs._drift_profile_days(vv, first_day, today);
+		n_alerts := 0;
+		n_days := 0;
+		FOR d IN SELECT DISTINCT p.day FROM fs.drift_profiles p
+				  WHERE p.view_name = vv.view_name AND p.version = vv.version
+					AND p.day >= first_day AND p.day < today
+				  ORDER BY p.day LOOP
+			n_days := n_days + 1;
+			FOR r IN
+				WITH ref AS (
+					SELECT p.feature, fs.profile_merge(p.profile) AS profile
+					  FROM fs.drift_profiles p
+					 WHERE p.view_name = vv.view_name AND p.version = vv.version
+					   AND p.day >= ref_first AND p.day < ref_before
+					   AND (m.features IS NULL OR p.feature = ANY (m.features))
+					 GROUP BY p.feature)
+				SELECT c.feature, x.metric, x.value, x.threshold,
+					   CASE WHEN x.metric = 'psi' AND x.value < m.psi_alert THEN 'warn' ELSE 'alert' END AS severity
+				  FROM fs.drift_profiles c
+				  JOIN ref ON ref.feature = c.feature,
+					   LATERAL fs.drift(ref.profile, c.profile, m.psi_warn, m.js_threshold,
+										m.wasserstein_threshold, m.linf_threshold, m.p_value_threshold) x
+				 WHERE c.view_name = vv.view_name AND c.version = vv.version AND c.day = d
+				   AND x.drifted AND x.metric = ANY (m.metrics)
+				 ORDER BY c.feature, x.metric
+			LOOP
+				INSERT INTO fs.drift_alerts (monitor, view_name, version, feature, day, metric, value, threshold, severity)
+				VALUES (m.name, vv.view_name, vv.version, r.feature, d, r.metric, r.value, r.threshold, r.severity);
+				PERFORM pg_notify(m.channel, json_build_object(
+					'monitor', m.name, 'view', vv.view_name, 'version', vv.version, 'feature', r.feature,
+					'day', d, 'metric', r.metric, 'value', r.value, 'threshold', r.threshold,
+					'severity', r.severity)::text);
+				n_alerts := n_alerts + 1;
+			END LOOP;
+			UPDATE fs.drift_monitors x SET last_checked_day = d, checked_version = vv.version
+			 WHERE x.name = m.name;
+		END LOOP;
+		monitor := m.name;
+		days_checked := n_days;
+		profiles_stored := n_profiles;
+		alerts := n_alerts;
+		RETURN NEXT;
+	END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION fs.run_drift_monitors(timestamptz) IS
+	'runs every enabled drift monitor the caller may change (all for a superuser): stores missing daily profiles, compares each new complete day with the reference, records alerts and NOTIFYs their channel; call it from any scheduler';
+
+CREATE VIEW fs.drift_monitor_status AS
+SELECT m.name AS monitor, m.view_name AS view, m.version, m.reference, m.channel, m.enabled,
+	   m.last_checked_day,
+	   (SELECT pg_catalog.count(*) FROM fs.drift_alerts a WHERE a.monitor = m.name) AS alerts,
+	   (SELECT pg_catalog.max(a.day) FROM fs.drift_alerts a WHERE a.monitor = m.name) AS last_alert_day
+  FROM fs.drift_monitors m;
+COMMENT ON VIEW fs.drift_monitor_status IS 'drift monitors with the last day checked and their alert counts';
+GRANT SELECT ON fs.drift_monitor_status TO PUBLIC;
