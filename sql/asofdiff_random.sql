@@ -50,6 +50,7 @@ INSERT INTO asofdiff.config VALUES (
 -- The dataset tables, recreated by asofdiff.gen.
 CREATE TABLE asofdiff.f ();
 CREATE TABLE asofdiff.l ();
+CREATE TABLE asofdiff.f_copy ();
 
 -- One row per compared query.
 CREATE TABLE asofdiff.results (
@@ -58,7 +59,8 @@ CREATE TABLE asofdiff.results (
 	seed		int,
 	indexed		bool,
 	settings	text,
-	strategy	text,		-- what ran: probe, merge-sort, merge-index-scan, merge-over-index
+	strategy	text,		-- what ran: [parallel] probe, merge-sort, merge-index-scan,
+							-- merge-over-index, merge-key-ranges
 	jointype	text,
 	op			text,
 	cond		text,
@@ -248,9 +250,12 @@ BEGIN
 	IF spineform = 2 THEN
 		prefix := 'WITH spine_cte AS MATERIALIZED (SELECT * FROM asofdiff.l) ';
 	END IF;
+	-- featform 2: the as-of side reads asofdiff.f_copy, a copy of asofdiff.f
+	-- without its index (so the LATERAL reference can still use the index).
 	feat := CASE featform
 		WHEN 0 THEN 'asofdiff.f'
-		ELSE '(SELECT * FROM asofdiff.f WHERE w <> 13) AS' END;
+		WHEN 1 THEN '(SELECT * FROM asofdiff.f WHERE w <> 13) AS'
+		ELSE 'asofdiff.f_copy' END;
 	-- The operator form: key equalities, the as-of condition and the other
 	-- conditions, in a random order.
 	asof_on := keys || format('l.ts %s f.ts', op);
@@ -280,7 +285,7 @@ BEGIN
 					'(SELECT * FROM %s f WHERE %s ORDER BY f.ts DESC LIMIT 1) f ON true%s',
 					prefix, CASE jointype WHEN 'left-twice' THEN 'g.v' ELSE 'NULL::int' END, spine,
 					CASE WHEN jointype IN ('inner', 'inner-swapped') THEN 'JOIN LATERAL' ELSE 'LEFT JOIN LATERAL' END,
-					feat,
+					CASE featform WHEN 2 THEN 'asofdiff.f' ELSE feat END,
 					pg_catalog.array_to_string(keys || CASE WHEN cond <> '' THEN ARRAY[cond] END
 												|| format('f.ts %s l.ts', CASE WHEN (op = '@>=') <> selftest
 																			   THEN '<=' ELSE '<' END),
@@ -320,6 +325,7 @@ BEGIN
 		res.strategy := CASE WHEN aplan ~ 'Parallel Custom Scan \(AsofJoin\)' THEN 'parallel ' ELSE '' END || CASE
 			WHEN aplan ~ 'Strategy: index probe' THEN 'probe'
 			WHEN aplan ~ 'Strategy: merge over index' THEN 'merge-over-index'
+			WHEN aplan ~ 'Strategy: merge over key ranges' THEN 'merge-key-ranges'
 			WHEN aplan ~ 'Strategy: merge' AND aplan ~ 'Index (Only )?Scan' THEN 'merge-index-scan'
 			WHEN aplan ~ 'Strategy: merge' THEN 'merge-sort'
 			ELSE 'none' END;
@@ -439,10 +445,11 @@ BEGIN
 END
 $$;
 
--- Runs parallel as-of joins (workers share the key ranges of the feature
--- index) for one time type, on a larger dataset; returns its summary.
+-- Runs parallel as-of joins (workers share key ranges of the feature side,
+-- read from its index or sorted per range) for one time type, on a larger
+-- dataset, without and with the index; returns its summary.
 CREATE FUNCTION asofdiff.run_parallel(ttype text, tno int)
-RETURNS TABLE (type_name text, queries bigint, failures bigint, some_parallel bool)
+RETURNS TABLE (type_name text, queries bigint, failures bigint, parallel_strategies text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
 DECLARE
 	seed int := tno * 1000 + 99;
@@ -452,6 +459,13 @@ BEGIN
 	PERFORM asofdiff.gen(ttype, 'int', seed, 300, 30000, 6000, 0.02, true, 0.02, 20);
 	CREATE INDEX ON asofdiff.f (k1, ts);
 	ANALYZE asofdiff.f;
+	DROP TABLE asofdiff.f_copy;
+	CREATE TABLE asofdiff.f_copy AS SELECT * FROM asofdiff.f;
+	ANALYZE asofdiff.f_copy;
+	FOR q IN 1 .. 2 LOOP
+		PERFORM asofdiff.run_case(ttype, 'parallel', seed, 'int', false, 0, joins[q],
+								  CASE WHEN q % 2 = 0 THEN '@>' ELSE '@>=' END, conds[q], 0, 2);
+	END LOOP;
 	FOR q IN 1 .. 4 LOOP
 		PERFORM asofdiff.run_case(ttype, 'parallel', seed, 'int', true, 0, joins[q],
 								  CASE WHEN q % 2 = 0 THEN '@>' ELSE '@>=' END, conds[q], 0, 0);
@@ -460,7 +474,8 @@ BEGIN
 		SELECT r.ttype, pg_catalog.count(*),
 			   pg_catalog.count(*) FILTER (WHERE r.error IS NOT NULL OR NOT r.plan_ok OR r.extra <> 0
 										   OR r.missing <> 0 OR r.n_asof <> r.n_lateral),
-			   pg_catalog.bool_or(r.strategy LIKE 'parallel %')
+			   pg_catalog.string_agg(DISTINCT r.strategy, ', ' ORDER BY r.strategy)
+				   FILTER (WHERE r.strategy LIKE 'parallel %')
 		FROM asofdiff.results r WHERE r.ttype = run_parallel.ttype AND r.dataset = 'parallel'
 		GROUP BY r.ttype;
 END
