@@ -188,6 +188,19 @@ else
 	echo "      $SMALL-row spine, as-of:         FAILED"
 fi
 
+# Planning and execution time of the small-spine queries, best of 20 each.
+plan_exec() {
+	local q=$1 out
+	out=$({
+		echo "$2"
+		for ((i = 0; i < SMALL_REPS; i++)); do echo "EXPLAIN (ANALYZE, SUMMARY, TIMING OFF) $q;"; done
+	} | "${PSQL[@]}" -A -t 2>&1) || { echo "failed"; return 0; }
+	echo "planning $(grep -oP 'Planning Time: \K[0-9.]+' <<<"$out" | sort -g | head -1) ms," \
+		"execution $(grep -oP 'Execution Time: \K[0-9.]+' <<<"$out" | sort -g | head -1) ms"
+}
+echo "      $SMALL-row spine, LATERAL: $(plan_exec "$(q_lateral bench_asof_spine_small)" "$LATERAL_SET")"
+echo "      $SMALL-row spine, as-of:   $(plan_exec "$(q_asof bench_asof_spine_small)" "")"
+
 # (f) peak memory with the index (work_mem is the server's 64MB).
 echo "  work_mem: $("${PSQL[@]}" -A -t -c "SHOW work_mem")"
 # Private memory (RssAnon) summed over the backend and its parallel workers;
