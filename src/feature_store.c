@@ -34,5 +34,7 @@ _PG_init(void)
 								   0,
 								   NULL, NULL, NULL);
 
+	AsofPlannerInit();
+
 	MarkGUCPrefixReserved("feature_store");
 }

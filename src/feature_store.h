@@ -10,4 +10,7 @@
 /* GUC: the database the background worker serves. */
 extern char *fs_worker_database;
 
+/* asof_planner.c: planner hooks and plan node of the as-of join. */
+extern void AsofPlannerInit(void);
+
 #endif							/* FEATURE_STORE_H */

@@ -1,0 +1,99 @@
+/*
+ * asof.h
+ *		The as-of join: operators, planner support and executor node.
+ *
+ * "spine_ts @>= feature_ts" matches, for each spine row, the feature row with
+ * the greatest feature_ts <= spine_ts among the rows that pass every other
+ * join condition ("@>" the same with a strict inequality).  The operators are
+ * markers: they are never evaluated row by row.  The planner replaces the join
+ * that carries one with a CustomScan (asof_planner.c) executed by
+ * asof_exec.c; anywhere that cannot happen the query fails.
+ */
+#ifndef ASOF_H
+#define ASOF_H
+
+#include "postgres.h"
+
+#include "nodes/extensible.h"
+#include "nodes/pathnodes.h"
+#include "nodes/primnodes.h"
+
+/* Name of the custom scan node, as EXPLAIN shows it. */
+#define ASOF_NODE_NAME "AsofJoin"
+
+/* Execution strategies. */
+typedef enum AsofStrategy
+{
+	ASOF_MERGE = 0,				/* both inputs in (keys, time) order */
+	ASOF_PROBE = 1,				/* one backward index probe per spine row */
+	ASOF_MERGE_INDEX = 2,		/* merge reading the feature index itself,
+								 * sorting the spine itself; can run in
+								 * parallel over key ranges */
+	ASOF_MERGE_RANGES = 3		/* parallel merge sorting both inputs itself,
+								 * one key range at a time (no index) */
+} AsofStrategy;
+
+/*
+ * Positions of the fields of CustomScan.custom_private for an AsofJoin
+ * (a list of integer lists, so that copyObject and outfuncs work).
+ */
+enum
+{
+	ASOF_PRIV_HEADER = 0,		/* strategy, jointype, strict, outer natts,
+								 * inner natts, time cmp proc, time collation,
+								 * outer ts attno, inner ts attno, index oid,
+								 * heap oid, time scan-key proc (probe) */
+	ASOF_PRIV_KEY_OUTER,		/* per key: outer attno */
+	ASOF_PRIV_KEY_INNER,		/* per key: inner attno (probe: index column) */
+	ASOF_PRIV_KEY_PROC,			/* per key: btree comparison proc */
+	ASOF_PRIV_KEY_COLL,			/* per key: collation */
+	ASOF_PRIV_KEY_FLAGS,		/* per key: bit 0 nulls first, bit 1 desc */
+	ASOF_PRIV_KEY_EQPROC,		/* per key: equality proc (probe scan keys) */
+	ASOF_PRIV_PROBE_COLS,		/* probe: inner heap attno per inner column */
+	ASOF_PRIV_SORTOPS,			/* merge over index: spine sort operators */
+	ASOF_PRIV_BOUNDS,			/* merge over index: Const chunk bounds */
+	ASOF_PRIV_INNER_SORTOPS,	/* merge over ranges: feature sort operators */
+	ASOF_PRIV_BOUND_PROC,		/* merge over ranges: feature key vs bound */
+	ASOF_PRIV_NFIELDS
+};
+
+/* Header fields. */
+enum
+{
+	ASOF_H_STRATEGY = 0,
+	ASOF_H_JOINTYPE,
+	ASOF_H_STRICT,
+	ASOF_H_OUTER_NATTS,
+	ASOF_H_INNER_NATTS,
+	ASOF_H_TIME_PROC,
+	ASOF_H_TIME_COLL,
+	ASOF_H_OUTER_TS,
+	ASOF_H_INNER_TS,
+	ASOF_H_INDEX,
+	ASOF_H_HEAP,
+	ASOF_H_TIME_LEPROC,
+	ASOF_H_NFIELDS
+};
+
+/*
+ * custom_exprs of an AsofJoin: a list of three lists: the other join
+ * conditions (evaluated per candidate pair), the display expressions for
+ * EXPLAIN (outer key, inner key pairs, then spine time, feature time), and
+ * the feature table's own filters when the node reads it itself (probe and
+ * merge over index).  custom_scan_tlist is the spine input's columns followed
+ * by the feature columns.
+ */
+
+/* asof_ops.c */
+extern bool AsofIsAsofOperator(Oid opno, bool *strict);
+extern bool AsofOperatorsExist(void);
+extern const char *AsofOperatorName(bool strict);
+
+/* asof_planner.c */
+extern void AsofPlannerInit(void);
+
+/* asof_exec.c */
+extern CustomScanMethods AsofScanMethods;
+extern Node *AsofCreateScanState(CustomScan *cscan);
+
+#endif							/* ASOF_H */
