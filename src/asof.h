@@ -86,6 +86,7 @@ enum
 
 /* asof_ops.c */
 extern bool AsofIsAsofOperator(Oid opno, bool *strict);
+extern bool AsofOperatorsExist(void);
 extern const char *AsofOperatorName(bool strict);
 
 /* asof_planner.c */

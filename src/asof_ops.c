@@ -112,6 +112,16 @@ AsofIsAsofOperator(Oid opno, bool *strict)
 	return false;
 }
 
+/* Tells whether the as-of operators exist in this database at all. */
+bool
+AsofOperatorsExist(void)
+{
+	if (!IsTransactionState())
+		return false;
+	AsofLoadCache();
+	return asof_nops > 0;
+}
+
 /* Returns the SQL name of an as-of operator flavour. */
 const char *
 AsofOperatorName(bool strict)

@@ -913,7 +913,8 @@ AsofPlanner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *result;
 	bool		found = false;
 
-	(void) AsofCheckQuery(parse, &found);
+	if (AsofOperatorsExist())
+		(void) AsofCheckQuery(parse, &found);
 
 	if (!found)
 	{

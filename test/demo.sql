@@ -81,3 +81,13 @@ BEGIN
 	RAISE NOTICE 'online_features, 6 features of 2 views for 1 key: % us per request in the server (% requests)',
 		round(extract(epoch FROM t1 - t0) * 1e6 / n), n;
 END $$;
+
+\echo
+\echo '== 5. Drift: txn_daily, the first month against the last (prices rose 35%)'
+SELECT feature, metric, round(value::numeric, 3) AS value, threshold,
+	   CASE WHEN drifted THEN 'DRIFT' WHEN NOT drifted THEN 'ok' END AS verdict
+  FROM fs.drift_report('txn_daily',
+		 reference => tstzrange(timestamptz :'base', timestamptz :'base' + interval '30 days'),
+		 current   => tstzrange(timestamptz :'base' + interval '60 days', timestamptz :'base' + interval '90 days'))
+ WHERE metric IN ('psi', 'ks_statistic', 'jensen_shannon', 'wasserstein_norm')
+ ORDER BY feature, metric;

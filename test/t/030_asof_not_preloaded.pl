@@ -29,12 +29,7 @@ $node->restart;
 	isnt($ret, 0, 'as-of query fails when the library was not loaded at planning time');
 	is($stdout, '', 'no rows come out of the failed as-of query');
 
-  TODO:
 	{
-		# _PG_init defines a PGC_POSTMASTER setting, which is FATAL when the
-		# library is loaded after startup: the session dies instead of
-		# getting the as-of error.
-		local $TODO = '_PG_init must not define PGC_POSTMASTER settings unless preloading';
 		like($stderr, qr/operator \@>= (cannot be planned: the feature_store library was not loaded|can only be used as an as-of join condition)/,
 			'the error names the operator and the cause');
 		($ret, $stdout, $stderr) = $node->psql('postgres', "LOAD 'feature_store'; $query");
