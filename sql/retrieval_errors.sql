@@ -56,5 +56,22 @@ INSERT INTO retrieval_err.spine VALUES (1, '2024-01-02', '1', 1, 0, NULL);
 SELECT fs.historical_features('SELECT uid_int AS "User Id", ts AS "when;" FROM retrieval_err.spine',
 							  '{retrieval_err_clicks@1:clicks}', 'User Id', 'when;') \gexec
 
+-- Privileges are the caller's: without SELECT on the view's storage the SQL
+-- is refused when it is generated; with it, it works.
+CREATE ROLE regress_retrieval_reader;
+GRANT USAGE ON SCHEMA retrieval_err TO regress_retrieval_reader;
+GRANT SELECT ON retrieval_err.spine TO regress_retrieval_reader;
+SET ROLE regress_retrieval_reader;
+SELECT fs.historical_features('SELECT user_id, ts FROM retrieval_err.spine',
+							  '{retrieval_err_clicks@1:clicks}', 'user_id', 'ts');
+RESET ROLE;
+GRANT SELECT ON fs_data.retrieval_err_clicks_v1 TO regress_retrieval_reader;
+SET ROLE regress_retrieval_reader;
+SELECT fs.historical_features('SELECT user_id, ts FROM retrieval_err.spine',
+							  '{retrieval_err_clicks@1:clicks}', 'user_id', 'ts') \gexec
+RESET ROLE;
+REVOKE ALL ON fs_data.retrieval_err_clicks_v1 FROM regress_retrieval_reader;
+
 DROP SCHEMA retrieval_err CASCADE;
 SELECT fs.drop_entity('retrieval_err_user', cascade => true);
+DROP ROLE regress_retrieval_reader;

@@ -61,6 +61,7 @@ DECLARE
 	spine_ts text;
 	sql text;
 	cur refcursor;
+	line text;
 BEGIN
 	IF spine IS NULL OR btrim(spine) = '' THEN
 		RAISE EXCEPTION 'spine must not be null or empty' USING ERRCODE = 'null_value_not_allowed',
@@ -180,6 +181,7 @@ BEGIN
 	-- Plan it once as the caller would run it: a mistake shows up now.
 	PERFORM set_config('search_path', _historical_features.search_path, true);
 	OPEN cur FOR EXECUTE 'EXPLAIN ' || sql;
+	FETCH cur INTO line;	-- a utility statement runs at its first fetch
 	CLOSE cur;
 	PERFORM set_config('search_path', 'pg_catalog', true);
 	RETURN sql;
