@@ -2,7 +2,7 @@
 # Installs the Debian packages that building, testing and the demo need, when missing.
 set -euo pipefail
 pkgs=(postgresql-15 postgresql-server-dev-15 libzstd-dev libipc-run-perl make gcc
-      python3-numpy python3-scipy)
+      python3-numpy python3-scipy bc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
