@@ -21,6 +21,7 @@
 #include "utils/catcache.h"
 #include "utils/inval.h"
 #include "utils/selfuncs.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "asof.h"
@@ -45,7 +46,11 @@ AsofInvalidateCache(Datum arg, int cacheid, uint32 hashvalue)
 	asof_cache_valid = false;
 }
 
-/* Adds every operator called name in namespace nsp to the cache. */
+/*
+ * Adds every operator called name whose function lives in namespace nsp (the
+ * extension's schema) to the cache.  The operators themselves are created in
+ * pg_catalog, which holds other operators of the same names.
+ */
 static void
 AsofCacheOperators(const char *name, Oid nsp, bool strict)
 {
@@ -58,7 +63,8 @@ AsofCacheOperators(const char *name, Oid nsp, bool strict)
 		HeapTuple	tup = &catlist->members[i]->tuple;
 		Form_pg_operator op = (Form_pg_operator) GETSTRUCT(tup);
 
-		if (op->oprnamespace != nsp || asof_nops >= ASOF_MAX_OPS)
+		if (!OidIsValid(op->oprcode) || get_func_namespace(op->oprcode) != nsp ||
+			asof_nops >= ASOF_MAX_OPS)
 			continue;
 		asof_ops[asof_nops] = op->oid;
 		asof_ops_strict[asof_nops] = strict;
@@ -67,7 +73,7 @@ AsofCacheOperators(const char *name, Oid nsp, bool strict)
 	ReleaseSysCacheList(catlist);
 }
 
-/* Loads the operator OIDs of schema fs into the cache if needed. */
+/* Loads the OIDs of the operators whose functions are in schema fs, if needed. */
 static void
 AsofLoadCache(void)
 {
@@ -79,6 +85,7 @@ AsofLoadCache(void)
 	{
 		CacheRegisterSyscacheCallback(OPEROID, AsofInvalidateCache, (Datum) 0);
 		CacheRegisterSyscacheCallback(NAMESPACEOID, AsofInvalidateCache, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, AsofInvalidateCache, (Datum) 0);
 		asof_callback_registered = true;
 	}
 	asof_nops = 0;

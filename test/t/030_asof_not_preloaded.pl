@@ -22,7 +22,7 @@ $node->append_conf('postgresql.conf', "shared_preload_libraries = ''\n");
 $node->restart;
 
 {
-	my $query = q{SELECT s.id, f.v FROM s LEFT JOIN f ON f.k = s.k AND s.ts OPERATOR(fs.@>=) f.ts ORDER BY s.id};
+	my $query = q{SELECT s.id, f.v FROM s LEFT JOIN f ON f.k = s.k AND s.ts @>= f.ts ORDER BY s.id};
 
 	# a new session: nothing has loaded the library yet
 	my ($ret, $stdout, $stderr) = $node->psql('postgres', $query);

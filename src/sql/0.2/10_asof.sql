@@ -6,6 +6,10 @@
 -- They are join markers executed by the AsofJoin plan node; the functions
 -- behind them raise an error if they are ever evaluated row by row; their
 -- huge COST prices out any ordinary plan that would evaluate them.
+-- The operators live in pg_catalog so that `l.ts @>= f.ts` works whatever the
+-- search_path (dbt models, analysts); no built-in operator takes these
+-- argument types, and the extension recognises its operators by their
+-- functions in schema fs.
 
 CREATE FUNCTION fs.asof_restrict_sel(internal, oid, internal, integer) RETURNS float8
     AS 'MODULE_PATHNAME', 'fs_asof_restrict_sel' LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -19,110 +23,110 @@ CREATE FUNCTION fs.asof_ge(spine_ts timestamptz, feature_ts timestamptz) RETURNS
     AS 'MODULE_PATHNAME', 'fs_asof_ge' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_ge(timestamptz, timestamptz) IS 'implementation marker of operator @>=: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@>= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = fs.asof_ge,
+CREATE OPERATOR pg_catalog.@>= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = fs.asof_ge,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@>= (timestamptz, timestamptz) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
+COMMENT ON OPERATOR pg_catalog.@>= (timestamptz, timestamptz) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
 
 CREATE FUNCTION fs.asof_gt(spine_ts timestamptz, feature_ts timestamptz) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_gt' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_gt(timestamptz, timestamptz) IS 'implementation marker of operator @>: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@> (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = fs.asof_gt,
+CREATE OPERATOR pg_catalog.@> (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = fs.asof_gt,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@> (timestamptz, timestamptz) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+COMMENT ON OPERATOR pg_catalog.@> (timestamptz, timestamptz) IS 'as-of join: match the feature row with the greatest feature time < spine time';
 
 CREATE FUNCTION fs.asof_ge(spine_ts timestamp, feature_ts timestamp) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_ge' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_ge(timestamp, timestamp) IS 'implementation marker of operator @>=: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@>= (LEFTARG = timestamp, RIGHTARG = timestamp, FUNCTION = fs.asof_ge,
+CREATE OPERATOR pg_catalog.@>= (LEFTARG = timestamp, RIGHTARG = timestamp, FUNCTION = fs.asof_ge,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@>= (timestamp, timestamp) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
+COMMENT ON OPERATOR pg_catalog.@>= (timestamp, timestamp) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
 
 CREATE FUNCTION fs.asof_gt(spine_ts timestamp, feature_ts timestamp) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_gt' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_gt(timestamp, timestamp) IS 'implementation marker of operator @>: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@> (LEFTARG = timestamp, RIGHTARG = timestamp, FUNCTION = fs.asof_gt,
+CREATE OPERATOR pg_catalog.@> (LEFTARG = timestamp, RIGHTARG = timestamp, FUNCTION = fs.asof_gt,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@> (timestamp, timestamp) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+COMMENT ON OPERATOR pg_catalog.@> (timestamp, timestamp) IS 'as-of join: match the feature row with the greatest feature time < spine time';
 
 CREATE FUNCTION fs.asof_ge(spine_ts date, feature_ts date) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_ge' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_ge(date, date) IS 'implementation marker of operator @>=: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@>= (LEFTARG = date, RIGHTARG = date, FUNCTION = fs.asof_ge,
+CREATE OPERATOR pg_catalog.@>= (LEFTARG = date, RIGHTARG = date, FUNCTION = fs.asof_ge,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@>= (date, date) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
+COMMENT ON OPERATOR pg_catalog.@>= (date, date) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
 
 CREATE FUNCTION fs.asof_gt(spine_ts date, feature_ts date) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_gt' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_gt(date, date) IS 'implementation marker of operator @>: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@> (LEFTARG = date, RIGHTARG = date, FUNCTION = fs.asof_gt,
+CREATE OPERATOR pg_catalog.@> (LEFTARG = date, RIGHTARG = date, FUNCTION = fs.asof_gt,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@> (date, date) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+COMMENT ON OPERATOR pg_catalog.@> (date, date) IS 'as-of join: match the feature row with the greatest feature time < spine time';
 
 CREATE FUNCTION fs.asof_ge(spine_ts int4, feature_ts int4) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_ge' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_ge(int4, int4) IS 'implementation marker of operator @>=: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@>= (LEFTARG = int4, RIGHTARG = int4, FUNCTION = fs.asof_ge,
+CREATE OPERATOR pg_catalog.@>= (LEFTARG = int4, RIGHTARG = int4, FUNCTION = fs.asof_ge,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@>= (int4, int4) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
+COMMENT ON OPERATOR pg_catalog.@>= (int4, int4) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
 
 CREATE FUNCTION fs.asof_gt(spine_ts int4, feature_ts int4) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_gt' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_gt(int4, int4) IS 'implementation marker of operator @>: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@> (LEFTARG = int4, RIGHTARG = int4, FUNCTION = fs.asof_gt,
+CREATE OPERATOR pg_catalog.@> (LEFTARG = int4, RIGHTARG = int4, FUNCTION = fs.asof_gt,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@> (int4, int4) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+COMMENT ON OPERATOR pg_catalog.@> (int4, int4) IS 'as-of join: match the feature row with the greatest feature time < spine time';
 
 CREATE FUNCTION fs.asof_ge(spine_ts int8, feature_ts int8) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_ge' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_ge(int8, int8) IS 'implementation marker of operator @>=: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@>= (LEFTARG = int8, RIGHTARG = int8, FUNCTION = fs.asof_ge,
+CREATE OPERATOR pg_catalog.@>= (LEFTARG = int8, RIGHTARG = int8, FUNCTION = fs.asof_ge,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@>= (int8, int8) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
+COMMENT ON OPERATOR pg_catalog.@>= (int8, int8) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
 
 CREATE FUNCTION fs.asof_gt(spine_ts int8, feature_ts int8) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_gt' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_gt(int8, int8) IS 'implementation marker of operator @>: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@> (LEFTARG = int8, RIGHTARG = int8, FUNCTION = fs.asof_gt,
+CREATE OPERATOR pg_catalog.@> (LEFTARG = int8, RIGHTARG = int8, FUNCTION = fs.asof_gt,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@> (int8, int8) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+COMMENT ON OPERATOR pg_catalog.@> (int8, int8) IS 'as-of join: match the feature row with the greatest feature time < spine time';
 
 CREATE FUNCTION fs.asof_ge(spine_ts float8, feature_ts float8) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_ge' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_ge(float8, float8) IS 'implementation marker of operator @>=: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@>= (LEFTARG = float8, RIGHTARG = float8, FUNCTION = fs.asof_ge,
+CREATE OPERATOR pg_catalog.@>= (LEFTARG = float8, RIGHTARG = float8, FUNCTION = fs.asof_ge,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@>= (float8, float8) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
+COMMENT ON OPERATOR pg_catalog.@>= (float8, float8) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
 
 CREATE FUNCTION fs.asof_gt(spine_ts float8, feature_ts float8) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_gt' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_gt(float8, float8) IS 'implementation marker of operator @>: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@> (LEFTARG = float8, RIGHTARG = float8, FUNCTION = fs.asof_gt,
+CREATE OPERATOR pg_catalog.@> (LEFTARG = float8, RIGHTARG = float8, FUNCTION = fs.asof_gt,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@> (float8, float8) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+COMMENT ON OPERATOR pg_catalog.@> (float8, float8) IS 'as-of join: match the feature row with the greatest feature time < spine time';
 
 CREATE FUNCTION fs.asof_ge(spine_ts numeric, feature_ts numeric) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_ge' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_ge(numeric, numeric) IS 'implementation marker of operator @>=: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@>= (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = fs.asof_ge,
+CREATE OPERATOR pg_catalog.@>= (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = fs.asof_ge,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@>= (numeric, numeric) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
+COMMENT ON OPERATOR pg_catalog.@>= (numeric, numeric) IS 'as-of join: match the feature row with the greatest feature time <= spine time';
 
 CREATE FUNCTION fs.asof_gt(spine_ts numeric, feature_ts numeric) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fs_asof_gt' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
     COST 1000000000000;
 COMMENT ON FUNCTION fs.asof_gt(numeric, numeric) IS 'implementation marker of operator @>: raises an error if evaluated outside an as-of join';
-CREATE OPERATOR fs.@> (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = fs.asof_gt,
+CREATE OPERATOR pg_catalog.@> (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = fs.asof_gt,
     RESTRICT = fs.asof_restrict_sel, JOIN = fs.asof_join_sel);
-COMMENT ON OPERATOR fs.@> (numeric, numeric) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+COMMENT ON OPERATOR pg_catalog.@> (numeric, numeric) IS 'as-of join: match the feature row with the greatest feature time < spine time';

@@ -164,7 +164,7 @@ BEGIN
 			IF spine_ts_t <> r.ts_type THEN
 				spine_ts := format('(%s)::%s', spine_ts, format_type(r.ts_type, NULL));
 			END IF;
-			joins := joins || format(E'\n  LEFT JOIN fs_data.%I AS %I\n    ON %I.%I = s.%I\n   AND %s OPERATOR(fs.%s) %I.%I',
+			joins := joins || format(E'\n  LEFT JOIN fs_data.%I AS %I\n    ON %I.%I = s.%I\n   AND %s %s %I.%I',
 									 r.history_table, alias, alias, r.key_column, key_column,
 									 spine_ts, CASE WHEN strict THEN '@>' ELSE '@>=' END, alias, r.ts_column);
 			IF r.ttl IS NOT NULL THEN
