@@ -9,7 +9,8 @@ fs_start_server
 echo "== 0. Generating the dataset"
 psql -X -q -v ON_ERROR_STOP=1 -f "$REPO/test/data/demo_data.sql"
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION feature_store"
-psql -X -q -v ON_ERROR_STOP=1 -f "$REPO/test/demo.sql"
+psql -X -q -v ON_ERROR_STOP=1 -v export_csv="$FS_WORK/churn_training.csv" \
+	-v export_bin="$FS_WORK/churn_training.bin" -f "$REPO/test/demo.sql"
 if [[ -n ${FS_KEEP:-} ]]; then
 	trap - EXIT
 	echo

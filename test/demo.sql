@@ -83,6 +83,41 @@ BEGIN
 END $$;
 
 \echo
+\echo '== 4. A point-in-time training set: each label sees only features from before its time'
+SELECT fs.historical_features('churn_labels',
+	ARRAY['customer_profile:country', 'customer_profile:segment', 'customer_profile:age',
+		  'txn_rolling:*', 'txn_daily:spend_1d'],
+	key_column => 'customer_id', ts_column => 'label_ts') AS training_sql \gset
+\echo 'generated retrieval SQL:'
+\echo :training_sql
+EXPLAIN (COSTS OFF) :training_sql;
+\timing on
+CREATE TABLE churn_training AS :training_sql;
+\timing off
+SELECT count(*) AS rows, round(avg(churned::int), 3) AS churn_rate,
+	   count(txn_rolling__spend_7d) AS with_spend_7d, count(txn_daily__spend_1d) AS with_spend_1d
+  FROM churn_training;
+SELECT customer_id, label_ts::date, churned, customer_profile__segment AS segment,
+	   round(txn_rolling__spend_7d, 2) AS spend_7d, txn_rolling__txns_7d AS txns_7d
+  FROM churn_training ORDER BY customer_id, label_ts LIMIT 6;
+\echo 'what a naive join to the latest values would have leaked: feature rows from after the label time'
+SELECT count(*) AS labels, count(*) FILTER (WHERE o.day >= l.label_ts) AS naive_rows_from_the_future
+  FROM churn_labels l JOIN fs_data.txn_rolling_v1_online o USING (customer_id);
+\echo 'the training set agrees with the LATERAL formulation, row for row (strict: feature day < label time):'
+SELECT count(*) AS rows_differing_from_lateral
+  FROM churn_training t
+  LEFT JOIN LATERAL (SELECT r.spend_7d FROM fs_data.txn_rolling_v1 r
+					  WHERE r.customer_id = t.customer_id AND r.day < t.label_ts
+						AND r.day >= t.label_ts - interval '30 days'
+					  ORDER BY r.day DESC LIMIT 1) x ON true
+ WHERE x.spend_7d IS DISTINCT FROM t.txn_rolling__spend_7d;
+
+\echo 'export for a training job, with COPY:'
+COPY (SELECT * FROM churn_training) TO STDOUT (FORMAT csv, HEADER) \g :export_csv
+COPY (SELECT * FROM churn_training) TO STDOUT (FORMAT binary) \g :export_bin
+\! ls -l "$FS_WORK"/churn_training.* | awk '{print $5, $9}'
+
+\echo
 \echo '== 5. Drift: txn_daily, the first month against the last (prices rose 35%)'
 SELECT feature, metric, round(value::numeric, 3) AS value, threshold,
 	   CASE WHEN drifted THEN 'DRIFT' WHEN NOT drifted THEN 'ok' END AS verdict
