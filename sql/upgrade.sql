@@ -25,7 +25,7 @@ INSERT INTO upg_visits VALUES (2, '2024-05-03', 4);
 SELECT rows_written FROM fs.materialize('upg_pages');
 
 -- the updated extension equals a fresh install, object for object
-CREATE TEMP TABLE upg_updated AS
+CREATE TEMP VIEW upg_members AS
 SELECT pg_describe_object(d.classid, d.objid, 0) AS object,
 	   CASE WHEN d.classid = 'pg_proc'::regclass THEN
 			(SELECT md5(pg_get_functiondef(d.objid)) FROM pg_proc p WHERE p.oid = d.objid AND p.prokind <> 'a')
@@ -33,18 +33,12 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS object,
   FROM pg_depend d
  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feature_store');
+CREATE TEMP TABLE upg_updated AS SELECT * FROM upg_members;
 SET client_min_messages = warning;
 DROP EXTENSION feature_store CASCADE;
 RESET client_min_messages;
 CREATE EXTENSION feature_store;
-CREATE TEMP TABLE upg_fresh AS
-SELECT pg_describe_object(d.classid, d.objid, 0) AS object,
-	   CASE WHEN d.classid = 'pg_proc'::regclass THEN
-			(SELECT md5(pg_get_functiondef(d.objid)) FROM pg_proc p WHERE p.oid = d.objid AND p.prokind <> 'a')
-	   END AS definition
-  FROM pg_depend d
- WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feature_store');
+CREATE TEMP TABLE upg_fresh AS SELECT * FROM upg_members;
 SELECT count(*) > 50 AS many_objects FROM upg_fresh;
 SELECT 'only after update' AS side, * FROM (SELECT * FROM upg_updated EXCEPT SELECT * FROM upg_fresh) a
 UNION ALL

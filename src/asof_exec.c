@@ -597,48 +597,48 @@ AsofFeatureChunkOf(AsofState *st, TupleTableSlot *inner)
 	return st->nchunks - 1;
 }
 
+/*
+ * Sorts the rows of one input that fall in a chunk (chunk_of gives a row's
+ * chunk), ending any previous sort; returns the sort, ready to read.
+ */
+static Tuplesortstate *
+AsofSortChunk(AsofState *st, PlanState *input, AsofSort *spec, Tuplesortstate *prev,
+			  int (*chunk_of) (AsofState *, TupleTableSlot *), int chunk)
+{
+	Tuplesortstate *sort;
+	TupleTableSlot *slot;
+
+	if (prev)
+		tuplesort_end(prev);
+	sort = tuplesort_begin_heap(ExecGetResultType(input), spec->nkeys, spec->att, spec->ops,
+								spec->colls, spec->nullsfirst, work_mem, NULL, TUPLESORT_NONE);
+	for (;;)
+	{
+		slot = ExecProcNode(input);
+		if (TupIsNull(slot))
+			break;
+		if (chunk_of(st, slot) == chunk)
+			tuplesort_puttupleslot(sort, slot);
+	}
+	tuplesort_performsort(sort);
+	return sort;
+}
+
 /* Starts a chunk: sorts its spine rows and positions the feature input on it. */
 static void
 AsofStartChunk(AsofState *st, int chunk)
 {
-	TupleTableSlot *slot;
-
 	if (st->chunks_started++ > 0)
 		ExecReScan(st->outer_ps);
 	if (st->chunks_started > 1 && st->inner_ps)
 		ExecReScan(st->inner_ps);
-	st->sort = tuplesort_begin_heap(ExecGetResultType(st->outer_ps), st->spine_sort.nkeys,
-									st->spine_sort.att, st->spine_sort.ops,
-									st->spine_sort.colls, st->spine_sort.nullsfirst,
-									work_mem, NULL, TUPLESORT_NONE);
-	for (;;)
-	{
-		slot = ExecProcNode(st->outer_ps);
-		if (TupIsNull(slot))
-			break;
-		if (AsofChunkOf(st, slot) == chunk)
-			tuplesort_puttupleslot(st->sort, slot);
-	}
-	tuplesort_performsort(st->sort);
+	st->sort = AsofSortChunk(st, st->outer_ps, &st->spine_sort, NULL, AsofChunkOf, chunk);
 
 	if (st->strategy == ASOF_MERGE_RANGES)
 	{
 		/* the feature rows of this key range; NULL keys never match */
-		if (st->isort)
-			tuplesort_end(st->isort);
-		st->isort = tuplesort_begin_heap(ExecGetResultType(st->inner_ps), st->feature_sort.nkeys,
-										 st->feature_sort.att, st->feature_sort.ops,
-										 st->feature_sort.colls, st->feature_sort.nullsfirst,
-										 work_mem, NULL, TUPLESORT_NONE);
-		for (;;)
-		{
-			slot = ExecProcNode(st->inner_ps);
-			if (TupIsNull(slot))
-				break;
-			if (AsofFeatureChunkOf(st, slot) == chunk)
-				tuplesort_puttupleslot(st->isort, slot);
-		}
-		tuplesort_performsort(st->isort);
+		st->isort = AsofSortChunk(st, st->inner_ps, &st->feature_sort, st->isort,
+								  AsofFeatureChunkOf, chunk);
 	}
 	else if (st->nchunks > 1)
 	{

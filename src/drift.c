@@ -335,20 +335,6 @@ NumericDrift(ReturnSetInfo *rsinfo, const ProfileState *rs, const ProfileState *
 	EmitRow(rsinfo, "wasserstein_norm", w, t->wasserstein, false);
 }
 
-/* Orders text entries by (hash, bytes), the order a decoded profile lists them in. */
-static int
-EntryCmp(const TextEntry *x, const TextEntry *y)
-{
-	int			c;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	c = memcmp(x->data, y->data, Min(x->len, y->len));
-	if (c != 0)
-		return c;
-	return (x->len > y->len) - (x->len < y->len);
-}
-
 /* Emits the categorical drift metrics. */
 static void
 TextDrift(ReturnSetInfo *rsinfo, const ProfileState *rs, const ProfileState *cs,
@@ -390,7 +376,7 @@ TextDrift(ReturnSetInfo *rsinfo, const ProfileState *rs, const ProfileState *cs,
 		double		cr = 0,
 					cc = 0;
 
-		c = a == NULL ? 1 : b == NULL ? -1 : EntryCmp(a, b);
+		c = a == NULL ? 1 : b == NULL ? -1 : TextEntryCompare(a, b);
 		if (c <= 0)
 		{
 			cr = (double) a->count;

@@ -779,12 +779,10 @@ TextHash(const char *data, int32 len)
 	return h;
 }
 
-/* Orders text entries by hash, then bytes. */
-static int
-TextEntryCmp(const void *a, const void *b)
+/* Orders text entries by hash, then bytes: the order a profile lists them in. */
+int
+TextEntryCompare(const TextEntry *x, const TextEntry *y)
 {
-	const TextEntry *x = *(const TextEntry *const *) a;
-	const TextEntry *y = *(const TextEntry *const *) b;
 	int			c;
 
 	if (x->hash != y->hash)
@@ -793,6 +791,13 @@ TextEntryCmp(const void *a, const void *b)
 	if (c != 0)
 		return c;
 	return (x->len > y->len) - (x->len < y->len);
+}
+
+/* qsort comparator over pointers to text entries. */
+static int
+TextEntryCmp(const void *a, const void *b)
+{
+	return TextEntryCompare(*(const TextEntry *const *) a, *(const TextEntry *const *) b);
 }
 
 /* Rebuilds the hash index of the text entries. */

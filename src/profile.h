@@ -143,6 +143,7 @@ typedef struct ProfileDist
 } ProfileDist;
 
 extern ProfileState *ProfileStateCreate(MemoryContext ctx, uint8 kind);
+extern int	TextEntryCompare(const TextEntry *x, const TextEntry *y);
 extern ProfileState *ProfileDecode(const char *buf, Size len, MemoryContext ctx);
 extern ProfileState *ProfileFromDatum(Datum d, MemoryContext ctx);
 extern double ProfileMean(const ProfileState *s);
