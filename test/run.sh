@@ -25,8 +25,15 @@ count_regress() {
 regress_tests=$(cd "$REPO/sql" && ls *.sql 2>/dev/null | sed 's/\.sql$//' | sort)
 if [[ -n $regress_tests ]]; then
 	echo "== pg_regress"
+	# Tests may have the server read files under the input directory (COPY
+	# FROM :abs_srcdir ...): give it a copy the postgres user can read.
+	input="$FS_WORK/regress-input"
+	mkdir -p "$input/test"
+	cp -r "$REPO/sql" "$REPO/expected" "$input/"
+	cp -r "$REPO/test/data" "$input/test/"
+	chmod -R a+rX "$input"
 	"$PGXS_DIR/src/test/regress/pg_regress" --host="$PGHOST" --port="$PGPORT" --user=postgres \
-		--inputdir="$REPO" --outputdir="$OUT/regress" --load-extension=feature_store \
+		--inputdir="$input" --outputdir="$OUT/regress" --load-extension=feature_store \
 		--dbname=contrib_regression $regress_tests 2>&1 | tee "$OUT/regress.log"
 	count_regress "$OUT/regress.log"
 	[[ -s $OUT/regress/regression.diffs ]] && head -c 20000 "$OUT/regress/regression.diffs"
