@@ -63,7 +63,7 @@ IsQualifiedName(const char *src)
  * changes nothing, so that it can be wrapped as a subquery.
  */
 static void
-CheckSourceQuery(const char *view, const char *src)
+CheckSourceQuery(const char *what, const char *src)
 {
 	List	   *stmts = NIL;
 	RawStmt    *raw;
@@ -88,25 +88,26 @@ CheckSourceQuery(const char *view, const char *src)
 		FlushErrorState();
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("source of feature view \"%s\" is not valid SQL: %s", view, edata->message)));
+				 errmsg("%s is not valid SQL: %s", what, edata->message),
+				 errhint("Give a table or view name, or one SELECT statement.")));
 	}
 	PG_END_TRY();
 
 	if (list_length(stmts) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source of feature view \"%s\" must be a single SELECT statement", view),
+				 errmsg("%s must be a single SELECT statement", what),
 				 errdetail("It contains %d statements.", list_length(stmts))));
 	raw = linitial_node(RawStmt, stmts);
 	if (!IsA(raw->stmt, SelectStmt))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source of feature view \"%s\" must be a SELECT statement", view)));
+				 errmsg("%s must be a SELECT statement", what)));
 	select = (SelectStmt *) raw->stmt;
 	if (select->intoClause != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source of feature view \"%s\" must not use SELECT INTO", view)));
+				 errmsg("%s must not use SELECT INTO", what)));
 	if (select->withClause != NULL)
 	{
 		foreach(lc, select->withClause->ctes)
@@ -116,28 +117,31 @@ CheckSourceQuery(const char *view, const char *src)
 			if (!IsA(cte->ctequery, SelectStmt))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("source of feature view \"%s\" must not modify data", view),
+						 errmsg("%s must not modify data", what),
 						 errdetail("WITH query \"%s\" is not a SELECT.", cte->ctename)));
 		}
 	}
 	if (select->lockingClause != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source of feature view \"%s\" must not lock rows", view)));
+				 errmsg("%s must not lock rows", what)));
 }
 
 /*
- * fs._describe_source(view, source) returns (query, column_names,
- * column_types): the query to run for the source, and the columns it
- * yields.  The query is planned and started with LIMIT 0 as the caller, so
- * missing objects and missing privileges are reported now.
+ * fs._describe_source(what, source) returns (query, column_names,
+ * column_types, relation): the query to run for a feature view's source or a
+ * spine, the columns it yields, and the qualified relation when the source
+ * is a relation name.  The query is planned and started with LIMIT 0 as the
+ * caller, so missing objects and missing privileges are reported now.  What
+ * names the object in errors ("source of feature view "x"", "spine").
  */
 Datum
 fs_describe_source(PG_FUNCTION_ARGS)
 {
-	char	   *view = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *what = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *src = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *query;
+	char	   *relation = NULL;
 	StringInfoData probe;
 	TupleDesc	desc;
 	TupleDesc	result_desc;
@@ -145,8 +149,8 @@ fs_describe_source(PG_FUNCTION_ARGS)
 	Datum	   *types;
 	int			ncols = 0;
 	int			i;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 	char	   *p;
 
 	/* Trim white space and one trailing semicolon. */
@@ -161,11 +165,11 @@ fs_describe_source(PG_FUNCTION_ARGS)
 	if (*src == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source of feature view \"%s\" is empty", view)));
+				 errmsg("%s is empty", what)));
 
 	if (LooksLikeQuery(src) || !IsQualifiedName(src))
 	{
-		CheckSourceQuery(view, src);
+		CheckSourceQuery(what, src);
 		query = src;
 	}
 	else
@@ -173,15 +177,17 @@ fs_describe_source(PG_FUNCTION_ARGS)
 		List	   *names_list = stringToQualifiedNameList(src);
 		RangeVar   *rv = makeRangeVarFromNameList(names_list);
 		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+		Oid			nsp;
 
 		if (!OidIsValid(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s\" named as the source of feature view \"%s\" does not exist",
-							src, view)));
-		query = psprintf("SELECT * FROM %s",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													get_rel_name(relid)));
+					 errmsg("relation \"%s\" named as the %s does not exist", src, what)));
+		/* Qualified; one's own temporary schema is spelled pg_temp. */
+		nsp = get_rel_namespace(relid);
+		relation = quote_qualified_identifier(isTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp),
+											  get_rel_name(relid));
+		query = psprintf("SELECT * FROM %s", relation);
 	}
 
 	/* Plan and start it (LIMIT 0 reads nothing) to learn its columns. */
@@ -192,7 +198,7 @@ fs_describe_source(PG_FUNCTION_ARGS)
 	if (SPI_execute(probe.data, true, 0) != SPI_OK_SELECT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source of feature view \"%s\" does not return rows", view)));
+				 errmsg("%s does not return rows", what)));
 	desc = SPI_tuptable->tupdesc;
 	names = palloc(sizeof(Datum) * Max(desc->natts, 1));
 	types = palloc(sizeof(Datum) * Max(desc->natts, 1));
@@ -212,6 +218,10 @@ fs_describe_source(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(cstring_to_text(query));
 	values[1] = PointerGetDatum(construct_array(names, ncols, TEXTOID, -1, false, TYPALIGN_INT));
 	values[2] = PointerGetDatum(construct_array(types, ncols, REGTYPEOID, 4, true, TYPALIGN_INT));
+	if (relation)
+		values[3] = PointerGetDatum(cstring_to_text(relation));
+	else
+		nulls[3] = true;
 	/* The result is built before SPI_finish so it lives in our context. */
 	{
 		HeapTuple	tuple;

@@ -287,11 +287,11 @@ GRANT SELECT ON fs.features TO PUBLIC;
 -- Internal helpers
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION fs._describe_source(view text, source text,
-	OUT query text, OUT column_names text[], OUT column_types regtype[])
+CREATE FUNCTION fs._describe_source(what text, source text,
+	OUT query text, OUT column_names text[], OUT column_types regtype[], OUT relation text)
 	AS 'MODULE_PATHNAME', 'fs_describe_source' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION fs._describe_source(text, text) IS
-	'internal: validates a feature view source and returns the query to run and its columns';
+	'internal: validates a feature view source or a spine (a relation name or one SELECT) and returns the query to run, its columns and the qualified relation';
 
 CREATE FUNCTION fs._check_key_type(entity text, key_type regtype) RETURNS void
 	AS 'MODULE_PATHNAME', 'fs_check_key_type' LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -513,7 +513,7 @@ BEGIN
 
 	-- Plan the source as the caller, in the caller's schemas, and check its columns.
 	PERFORM set_config('search_path', _register_feature_view.search_path, true);
-	src := fs._describe_source(name, source);
+	src := fs._describe_source(format('source of feature view "%s"', name), source);
 	PERFORM set_config('search_path', 'pg_catalog', true);
 	key_pos := array_position(src.column_names, key_column);
 	IF key_pos IS NULL THEN

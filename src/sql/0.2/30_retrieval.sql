@@ -42,10 +42,8 @@ SET search_path = pg_catalog
 SET intervalstyle = postgres	-- TTL literals read the same under any style
 AS $$
 DECLARE
-	is_query boolean;
+	src record;
 	spine_sql text;
-	spine_rel regclass;
-	spine_row record;
 	spine_cols text[];
 	spine_key_t regtype;
 	spine_ts_t regtype;
@@ -74,37 +72,17 @@ BEGIN
 		RAISE EXCEPTION 'strict and known_at must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 
-	-- The spine: a query (kept as written, minus trailing semicolons) or a
-	-- relation name, both resolved in the caller's schemas.
-	is_query := spine ~* '^\s*(\(|select\M|with\M|values\M|table\M)';
+	-- The spine: a relation name or one SELECT, validated, planned (not run)
+	-- and described in the caller's schemas, as feature view sources are.
 	PERFORM set_config('search_path', _historical_features.search_path, true);
-	IF is_query THEN
-		spine_sql := format(E'(\n%s\n) AS s', regexp_replace(spine, '[\s;]+$', ''));
-	ELSE
-		BEGIN
-			spine_rel := spine::regclass;
-		EXCEPTION WHEN invalid_name OR undefined_table OR syntax_error OR invalid_schema_name THEN
-			RAISE EXCEPTION 'spine relation "%" does not exist', spine USING ERRCODE = 'undefined_table',
-				HINT = 'Pass a table or view name, or a SELECT query.';
-		END;
-		-- Qualified; one's own temporary schema is spelled pg_temp.
-		SELECT format('%s.%I AS s', CASE WHEN c.relnamespace = pg_my_temp_schema() THEN 'pg_temp'
-										 ELSE quote_ident(ns.nspname) END, c.relname)
-		  INTO spine_sql
-		  FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = spine_rel;
-	END IF;
-	-- Its columns (a record fetched from no rows keeps its row type).  A
-	-- cursor takes exactly one statement, so nothing can ride along.
-	BEGIN
-		OPEN cur FOR EXECUTE format('SELECT * FROM %s LIMIT 0', spine_sql);
-	EXCEPTION WHEN syntax_error OR feature_not_supported OR invalid_cursor_definition THEN
-		RAISE EXCEPTION 'spine is not a single SELECT query: %', SQLERRM USING ERRCODE = SQLSTATE,
-			HINT = 'Pass a table or view name, or one SELECT query.';
-	END;
-	FETCH cur INTO spine_row;
-	CLOSE cur;
-	SELECT array_agg(k) INTO spine_cols FROM json_object_keys(to_json(spine_row)) AS k;
+	src := fs._describe_source('spine', spine);
 	PERFORM set_config('search_path', 'pg_catalog', true);
+	IF src.relation IS NOT NULL THEN
+		spine_sql := src.relation || ' AS s';
+	ELSE
+		spine_sql := format(E'(\n%s\n) AS s', src.query);
+	END IF;
+	spine_cols := src.column_names;
 	IF NOT key_column = ANY (spine_cols) THEN
 		RAISE EXCEPTION 'spine has no key column "%"', key_column USING ERRCODE = 'undefined_column',
 			HINT = format('Its columns are %s.', array_to_string(spine_cols, ', '));
@@ -113,13 +91,8 @@ BEGIN
 		RAISE EXCEPTION 'spine has no timestamp column "%"', ts_column USING ERRCODE = 'undefined_column',
 			HINT = format('Its columns are %s.', array_to_string(spine_cols, ', '));
 	END IF;
-	-- The types of those two (from a row of NULLs: the spine is not read).
-	PERFORM set_config('search_path', _historical_features.search_path, true);
-	EXECUTE format('SELECT pg_catalog.pg_typeof(s.%I)::regtype, pg_catalog.pg_typeof(s.%I)::regtype'
-				   ' FROM (SELECT) AS d LEFT JOIN (SELECT * FROM %s LIMIT 0) AS s ON true',
-				   key_column, ts_column, spine_sql)
-		INTO spine_key_t, spine_ts_t;
-	PERFORM set_config('search_path', 'pg_catalog', true);
+	spine_key_t := src.column_types[array_position(spine_cols, key_column)];
+	spine_ts_t := src.column_types[array_position(spine_cols, ts_column)];
 	IF NOT spine_ts_t = ANY (time_types) THEN
 		RAISE EXCEPTION 'timestamp column "%" of the spine has type %', ts_column, spine_ts_t
 			USING ERRCODE = 'datatype_mismatch', HINT = 'It must be timestamptz, timestamp or date.';
