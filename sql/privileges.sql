@@ -7,7 +7,7 @@ CREATE TABLE priv_orders (shop_id int, at timestamptz, total numeric);
 ALTER TABLE priv_orders OWNER TO regress_fs_owner;
 INSERT INTO priv_orders VALUES (1, '2024-03-01', 10), (1, '2024-03-02', 20), (2, '2024-03-01', 5);
 
--- no function of the extension is SECURITY DEFINER, and every function that
+-- no function of the extension runs with its definer's rights, and every function that
 -- runs dynamic SQL pins its search_path
 SELECT count(*) AS security_definer_functions
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass

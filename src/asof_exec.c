@@ -597,6 +597,18 @@ AsofFeatureChunkOf(AsofState *st, TupleTableSlot *inner)
 	return st->nchunks - 1;
 }
 
+/* Forgets the merge's position in the feature input and its key group. */
+static void
+AsofResetMerge(AsofState *st)
+{
+	st->inner_cur = NULL;
+	st->inner_done = false;
+	st->match_valid = false;
+	if (st->group)
+		tuplestore_clear(st->group);
+	st->group_n = 0;
+}
+
 /*
  * Sorts the rows of one input that fall in a chunk (chunk_of gives a row's
  * chunk), ending any previous sort; returns the sort, ready to read.
@@ -662,12 +674,7 @@ AsofStartChunk(AsofState *st, int chunk)
 	else
 		index_rescan(st->scan, NULL, 0, NULL, 0);
 
-	st->inner_cur = NULL;
-	st->inner_done = false;
-	st->match_valid = false;
-	if (st->group)
-		tuplestore_clear(st->group);
-	st->group_n = 0;
+	AsofResetMerge(st);
 }
 
 /* Returns the next spine row, in (keys, time) order for the merges. */
@@ -935,12 +942,7 @@ AsofReScan(CustomScanState *node)
 		ExecReScan(st->outer_ps);
 	if (st->inner_ps && st->inner_ps->chgParam == NULL)
 		ExecReScan(st->inner_ps);
-	st->inner_cur = NULL;
-	st->inner_done = false;
-	st->match_valid = false;
-	if (st->group)
-		tuplestore_clear(st->group);
-	st->group_n = 0;
+	AsofResetMerge(st);
 	if (st->sort)
 		tuplesort_end(st->sort);
 	st->sort = NULL;

@@ -4,7 +4,7 @@
 -- offline (history) and online stores, manual materialization, online reads
 -- and the fs.feature_ref type.
 --
--- Security model.  Every function runs as its caller (no SECURITY DEFINER).
+-- Security model.  Every function runs as its caller, never with its definer's rights.
 -- Catalog tables are readable by everyone and writable only through row-level
 -- security policies that require membership in the row's owner role, so a
 -- role can change only what it owns, as with PostgreSQL's own objects.
