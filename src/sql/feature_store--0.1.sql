@@ -561,39 +561,7 @@ BEGIN
 				  HINT = 'Every column other than the key and timestamp is a feature.';
 	END IF;
 
-	-- An identical definition is the latest version: only metadata may change.
-	IF v.name IS NOT NULL THEN
-		SELECT * INTO latest FROM fs.view_versions x WHERE x.view_name = v.name ORDER BY x.version DESC LIMIT 1;
-		IF FOUND
-		   AND latest.source_query = src.query
-		   AND latest.search_path = _register_feature_view.search_path
-		   AND latest.key_column = _register_feature_view.key_column
-		   AND latest.ts_column = _register_feature_view.ts_column
-		   AND latest.key_type = e.key_type AND latest.ts_type = ts_t
-		   AND latest.ttl IS NOT DISTINCT FROM _register_feature_view.ttl
-		   AND (SELECT array_agg(f.name ORDER BY f.position) FROM fs.view_features f
-				 WHERE f.view_name = v.name AND f.version = latest.version) = feat_names
-		   AND (SELECT array_agg(f.type ORDER BY f.position) FROM fs.view_features f
-				 WHERE f.view_name = v.name AND f.version = latest.version) = feat_types
-		THEN
-			UPDATE fs.views x SET
-				schedule = _register_feature_view.schedule,
-				description = coalesce(_register_feature_view.description, x.description),
-				owner = coalesce(_register_feature_view.owner, x.owner),
-				tags = coalesce(_register_feature_view.tags, x.tags),
-				feature_descriptions = coalesce(_register_feature_view.feature_descriptions, x.feature_descriptions),
-				updated_at = now()
-			 WHERE x.name = v.name
-			   AND (x.schedule, x.description, x.owner, x.tags, x.feature_descriptions) IS DISTINCT FROM
-				   (_register_feature_view.schedule,
-					coalesce(_register_feature_view.description, x.description),
-					coalesce(_register_feature_view.owner, x.owner),
-					coalesce(_register_feature_view.tags, x.tags),
-					coalesce(_register_feature_view.feature_descriptions, x.feature_descriptions));
-			RETURN latest.version;
-		END IF;
-	END IF;
-
+	-- Metadata (not part of a version) is updated in place, only when it changes.
 	IF v.name IS NULL THEN
 		INSERT INTO fs.views (name, entity, schedule, description, owner, tags, feature_descriptions)
 		VALUES (name, e.name, schedule, description, coalesce(owner, current_user::text),
@@ -607,10 +575,33 @@ BEGIN
 			tags = coalesce(_register_feature_view.tags, x.tags),
 			feature_descriptions = coalesce(_register_feature_view.feature_descriptions, x.feature_descriptions),
 			updated_at = now()
-		 WHERE x.name = v.name;
+		 WHERE x.name = v.name
+		   AND (x.schedule, x.description, x.owner, x.tags, x.feature_descriptions) IS DISTINCT FROM
+			   (_register_feature_view.schedule,
+				coalesce(_register_feature_view.description, x.description),
+				coalesce(_register_feature_view.owner, x.owner),
+				coalesce(_register_feature_view.tags, x.tags),
+				coalesce(_register_feature_view.feature_descriptions, x.feature_descriptions));
+
+		-- An identical definition is the latest version.
+		SELECT * INTO latest FROM fs.view_versions x WHERE x.view_name = v.name ORDER BY x.version DESC LIMIT 1;
+		IF FOUND
+		   AND latest.source_query = src.query
+		   AND latest.search_path = _register_feature_view.search_path
+		   AND latest.key_column = _register_feature_view.key_column
+		   AND latest.ts_column = _register_feature_view.ts_column
+		   AND latest.key_type = e.key_type AND latest.ts_type = ts_t
+		   AND latest.ttl IS NOT DISTINCT FROM _register_feature_view.ttl
+		   AND (SELECT array_agg(f.name ORDER BY f.position) FROM fs.view_features f
+				 WHERE f.view_name = v.name AND f.version = latest.version) = feat_names
+		   AND (SELECT array_agg(f.type ORDER BY f.position) FROM fs.view_features f
+				 WHERE f.view_name = v.name AND f.version = latest.version) = feat_types
+		THEN
+			RETURN latest.version;
+		END IF;
 	END IF;
 	n := v.last_version + 1;
-	UPDATE fs.views x SET last_version = n WHERE x.name = v.name;
+	UPDATE fs.views x SET last_version = n, updated_at = now() WHERE x.name = v.name;
 
 	-- Storage: history (unique on key and event time) and online (one row per key).
 	hist := fs._storage_name(name, n, '');
