@@ -8,17 +8,21 @@
 #   make bench    benchmarks, printed as ratios against baselines from the same run
 
 EXTENSION = feature_store
-EXTVERSION = 0.2
+EXTVERSION = 0.3
 MODULE_big = feature_store
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# Released install scripts are frozen; later versions are upgrade scripts.
-# 0.1 is the foundation (catalog, storage, online reads); the 0.1--0.2 script
-# is assembled from the pieces in src/sql/0.2/, and the full 0.2 script is
-# 0.1 followed by that upgrade.
-DATA = src/sql/feature_store--0.1.sql
-DATA_built = build/feature_store--0.1--0.2.sql build/feature_store--$(EXTVERSION).sql
-UPGRADE_PIECES = $(sort $(wildcard src/sql/0.2/*.sql))
+# SQL (src/sql/install/schemas.sql explains the layout).  The install script
+# of the current version is install/ followed by the topic files, in this
+# order; the upgrade from the previous release is its hand-written step in
+# updates/ followed by the same topic files.  Released scripts are frozen in
+# releases/ (test/check_releases.sh compares them with their checksums).
+PREV_VERSION = 0.2
+SQL_INSTALL = $(addprefix src/sql/install/,schemas.sql feature_ref.sql profile.sql asof.sql catalog.sql drift_monitor.sql)
+SQL_TOPICS = $(addprefix src/sql/,util.sql feature_ref.sql catalog.sql materialize.sql online.sql retrieval.sql \
+	profile.sql drift_monitor.sql)
+DATA = $(wildcard src/sql/releases/*.sql)
+DATA_built = build/feature_store--$(EXTVERSION).sql build/feature_store--$(PREV_VERSION)--$(EXTVERSION).sql
 
 SHLIB_LINK += -lzstd
 PG_CPPFLAGS += -I$(srcdir)/src
@@ -35,6 +39,18 @@ BUILD_KIND = release
 endif
 
 EXTRA_CLEAN = build
+
+# Standard PGXS testing: "make installcheck" runs the same pg_regress,
+# isolation and TAP tests against an installed server that preloads the
+# extension (shared_preload_libraries = 'feature_store').  "make test" wraps
+# them with a throwaway server and everything a fresh machine needs.
+REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --load-extension=feature_store
+ISOLATION = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=feature_store
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+PROVE_FLAGS = -I test/perl
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -56,14 +72,18 @@ $(OBJS) $(OBJS:.o=.bc): build/.build-kind $(wildcard src/*.h)
 .PHONY: FORCE
 FORCE:
 
-build/feature_store--0.1--0.2.sql: $(UPGRADE_PIECES) Makefile
+# Concatenates SQL files after an \\echo guard ($(1): the command to name).
+define sql_script
 	@mkdir -p build
-	{ printf '%s\n' "\\echo Use \"ALTER EXTENSION feature_store UPDATE TO '0.2'\" to load this file. \\quit"; \
-	  for f in $(UPGRADE_PIECES); do echo; echo "-- from $$f"; grep -v '^\\echo' $$f; done; } > $@
+	{ printf '%s\n' '\echo Use "$(1)" to load this file. \quit'; \
+	  for f in $(2); do echo; echo "-- from $$f"; cat $$f; done; } > $@
+endef
 
-build/feature_store--0.2.sql: src/sql/feature_store--0.1.sql build/feature_store--0.1--0.2.sql
-	@mkdir -p build
-	cat $^ > $@
+build/feature_store--$(EXTVERSION).sql: $(SQL_INSTALL) $(SQL_TOPICS) Makefile
+	$(call sql_script,CREATE EXTENSION feature_store,$(SQL_INSTALL) $(SQL_TOPICS))
+
+build/feature_store--$(PREV_VERSION)--$(EXTVERSION).sql: src/sql/updates/$(PREV_VERSION)--$(EXTVERSION).sql $(SQL_TOPICS) Makefile
+	$(call sql_script,ALTER EXTENSION feature_store UPDATE,$< $(SQL_TOPICS))
 
 .PHONY: deps test demo bench
 
@@ -72,7 +92,7 @@ deps:
 
 test: deps
 	$(MAKE) FS_DEV=1
-	bash test/run.sh
+	FS_DEV=1 bash test/run.sh
 
 demo: deps
 	$(MAKE)

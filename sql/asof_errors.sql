@@ -68,9 +68,9 @@ SELECT s.id, f.v, o.x FROM asof_e_spine s LEFT JOIN (asof_e_feat f JOIN asof_e_o
   ON f.k = s.k AND s.ts @>= f.ts AND o.x = s.id ORDER BY s.id;
 
 -- the functions behind the operators refuse to run row by row
-SELECT fs.asof_ge(now(), now());
-SELECT fs.asof_gt(1, 2);
-SELECT fs.asof_ge(NULL::numeric, NULL::numeric);
+SELECT fs_internal.asof_ge(now(), now());
+SELECT fs_internal.asof_gt(1, 2);
+SELECT fs_internal.asof_ge(NULL::numeric, NULL::numeric);
 -- EXPLAIN fails the same way as running the query
 EXPLAIN (COSTS OFF) SELECT * FROM asof_e_spine s, asof_e_feat f WHERE f.k = s.k AND s.ts @>= f.ts;
 -- mismatched operand types resolve through the usual casts, or fail to parse

@@ -49,7 +49,7 @@ BEGIN
 	EXECUTE format('COPY fref_bin FROM %L (FORMAT binary)', '/tmp/fref_' || pg_backend_pid());
 END $$;
 SELECT r FROM fref_bin ORDER BY r;
-SELECT fs.feature_ref_send('"a b"@2:c');
+SELECT fs_internal.feature_ref_send('"a b"@2:c');
 
 -- malformed binary input is an error, not a crash: a binary COPY file whose
 -- one field is the given bytes
@@ -65,7 +65,7 @@ BEGIN
 	EXECUTE format('COPY fref_bin FROM %L (FORMAT binary)', f);
 END $$;
 -- a well-formed one first, so the errors below are about the payloads
-SELECT fref_copy_bytes(fs.feature_ref_send('ok:fine'));
+SELECT fref_copy_bytes(fs_internal.feature_ref_send('ok:fine'));
 SELECT r FROM fref_bin WHERE r = 'ok:fine';
 SELECT fref_copy_bytes('\x0200000000000000000161000000017a');     -- unknown format
 SELECT fref_copy_bytes('\x0104000000000000000161000000017a');     -- unknown flags

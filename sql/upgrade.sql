@@ -15,8 +15,9 @@ SELECT fs.register_feature_view('upg_pages', 'upg_visitor', 'upg_visits', 'visit
 SELECT rows_written FROM fs.materialize('upg_pages');
 
 ALTER EXTENSION feature_store UPDATE;
-SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'feature_store') AS current
-  FROM pg_extension WHERE extname = 'feature_store';
+-- the version this tree builds (not pg_available_extensions: that reads the
+-- system-wide copy, which may be another version or absent)
+SELECT extversion FROM pg_extension WHERE extname = 'feature_store';
 
 -- the catalog and storage written by 0.1 still work
 SELECT * FROM fs.online_features(ARRAY['upg_pages:pages'], ARRAY[1, 2]::bigint[]);
@@ -24,11 +25,31 @@ SELECT fs.register_feature_view('upg_pages', 'upg_visitor', 'upg_visits', 'visit
 INSERT INTO upg_visits VALUES (2, '2024-05-03', 4);
 SELECT rows_written FROM fs.materialize('upg_pages');
 
--- the updated extension equals a fresh install, object for object
+-- the updated extension equals a fresh install, object for object: member
+-- objects with function definitions, and for the extension's tables and
+-- schemas their columns, privileges, policies and triggers
 CREATE TEMP VIEW upg_members AS
 SELECT pg_describe_object(d.classid, d.objid, 0) AS object,
 	   CASE WHEN d.classid = 'pg_proc'::regclass THEN
 			(SELECT md5(pg_get_functiondef(d.objid)) FROM pg_proc p WHERE p.oid = d.objid AND p.prokind <> 'a')
+			WHEN d.classid = 'pg_class'::regclass THEN
+			(SELECT md5(concat_ws('|', c.relkind, c.relacl::text, c.relrowsecurity, c.relforcerowsecurity,
+					(SELECT string_agg(concat_ws(':', a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+											  pg_get_expr(ad.adbin, ad.adrelid)), ',' ORDER BY a.attnum)
+					   FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+					  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+					(SELECT string_agg(concat_ws(':', pol.polname, pol.polcmd, pol.polroles::text,
+											  pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid)),
+									   ',' ORDER BY pol.polname)
+					   FROM pg_policy pol WHERE pol.polrelid = c.oid),
+					(SELECT string_agg(pg_get_triggerdef(t.oid), ',' ORDER BY t.tgname)
+					   FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
+					(SELECT string_agg(pg_get_indexdef(i.indexrelid), ',' ORDER BY 1)
+					   FROM pg_index i WHERE i.indrelid = c.oid),
+					CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END))
+			   FROM pg_class c WHERE c.oid = d.objid)
+			WHEN d.classid = 'pg_namespace'::regclass THEN
+			(SELECT md5(coalesce(n.nspacl::text, '')) FROM pg_namespace n WHERE n.oid = d.objid)
 	   END AS definition
   FROM pg_depend d
  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'

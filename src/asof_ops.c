@@ -73,11 +73,17 @@ AsofCacheOperators(const char *name, Oid nsp, bool strict)
 	ReleaseSysCacheList(catlist);
 }
 
-/* Loads the OIDs of the operators whose functions are in schema fs, if needed. */
+/*
+ * Loads the OIDs of the operators whose functions are the extension's, if
+ * needed: in schema fs_internal since 0.3, in fs before (a 0.2 install whose
+ * library is already the new one, until ALTER EXTENSION UPDATE).
+ */
 static void
 AsofLoadCache(void)
 {
+	static const char *const schemas[] = {"fs_internal", "fs"};
 	Oid			nsp;
+	int			i;
 
 	if (asof_cache_valid)
 		return;
@@ -89,11 +95,14 @@ AsofLoadCache(void)
 		asof_callback_registered = true;
 	}
 	asof_nops = 0;
-	nsp = get_namespace_oid("fs", true);
-	if (OidIsValid(nsp))
+	for (i = 0; i < lengthof(schemas); i++)
 	{
-		AsofCacheOperators("@>=", nsp, false);
-		AsofCacheOperators("@>", nsp, true);
+		nsp = get_namespace_oid(schemas[i], true);
+		if (OidIsValid(nsp))
+		{
+			AsofCacheOperators("@>=", nsp, false);
+			AsofCacheOperators("@>", nsp, true);
+		}
 	}
 	asof_cache_valid = true;
 }

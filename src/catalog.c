@@ -128,7 +128,7 @@ CheckSourceQuery(const char *what, const char *src)
 }
 
 /*
- * fs._describe_source(what, source) returns (query, column_names,
+ * fs_internal.describe_source(what, source) returns (query, column_names,
  * column_types, relation): the query to run for a feature view's source or a
  * spine, the columns it yields, and the qualified relation when the source
  * is a relation name.  The query is planned and started with LIMIT 0 as the
@@ -236,7 +236,7 @@ fs_describe_source(PG_FUNCTION_ARGS)
 }
 
 /*
- * fs._check_key_type(entity, type): an entity's key must be comparable for
+ * fs_internal.check_key_type(entity, type): an entity's key must be comparable for
  * equality and orderable, since storage is keyed and joins merge on it.
  */
 Datum

@@ -4,7 +4,7 @@
  *		lookup plans, so that a prediction request pays neither for resolving
  *		its references nor for planning on every call.
  *
- * fs._online_sql builds the lookup query from the catalog.  Its plan is kept
+ * fs_internal.online_sql builds the lookup query from the catalog.  Its plan is kept
  * per (references, keys type) together with the catalog generation it was
  * built at; statement triggers on the catalog tables bump the generation
  * (transactionally), so a cached plan is reused only while the caller's
@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -104,7 +105,7 @@ CatalogGeneration(void)
 	return isnull ? -1 : DatumGetInt64(d);
 }
 
-/* Builds the lookup query with fs._online_sql and prepares a kept, generic plan. */
+/* Builds the lookup query with fs_internal.online_sql and prepares a kept, generic plan. */
 static SPIPlanPtr
 BuildLookupPlan(Datum refs, Oid refs_type, Oid keys_type)
 {
@@ -122,13 +123,16 @@ BuildLookupPlan(Datum refs, Oid refs_type, Oid keys_type)
 	}
 	if (BuildPlan == NULL)
 	{
-		BuildPlan = KeepInternalPlan("SELECT fs._online_sql($1, $2)", 2, argtypes);
+		/* Before ALTER EXTENSION UPDATE to 0.3 the builder is fs._online_sql. */
+		BuildPlan = KeepInternalPlan(OidIsValid(get_namespace_oid("fs_internal", true))
+									 ? "SELECT fs_internal.online_sql($1, $2)"
+									 : "SELECT fs._online_sql($1, $2)", 2, argtypes);
 		BuildPlanRefsType = refs_type;
 	}
 	args[0] = refs;
 	args[1] = ObjectIdGetDatum(keys_type);
 	if (SPI_execute_plan(BuildPlan, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "fs._online_sql returned no query");
+		elog(ERROR, "fs_internal.online_sql returned no query");
 	sql = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	/* The plan of a lookup does not depend on the key values: keep it generic. */
@@ -189,7 +193,7 @@ OnlinePlanFor(ArrayType *refs, Oid refs_type, Oid keys_type)
 }
 
 /*
- * fs._online_lookup(refs, keys): the rows (key, features) of
+ * fs_internal.online_lookup(refs, keys): the rows (key, features) of
  * fs.online_features, one per key in request order.
  */
 Datum

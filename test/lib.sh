@@ -17,7 +17,9 @@ as_pg() {
 fs_start_server() {
 	FS_WORK=$(mktemp -d /tmp/feature_store.XXXXXX)
 	chmod 755 "$FS_WORK"
-	make -s -C "$REPO" install DESTDIR="$FS_WORK/stage" >/dev/null
+	# The same build as the caller's: make test stages the test build (FS_DEV=1:
+	# warnings as errors, assertions on), demo and bench the users' build.
+	make -s -C "$REPO" install DESTDIR="$FS_WORK/stage" FS_DEV="${FS_DEV:-}" >/dev/null
 	local libdir
 	libdir=$("$PG_CONFIG" --pkglibdir)
 	mkdir -p "$FS_WORK/sock"

@@ -22,6 +22,9 @@ count_regress() {
 	fi
 }
 
+echo "== released scripts"
+if bash "$REPO/test/check_releases.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 regress_tests=$(cd "$REPO/sql" && ls *.sql 2>/dev/null | sed 's/\.sql$//' | sort)
 if [[ -n $regress_tests ]]; then
 	echo "== pg_regress"

@@ -1,5 +1,6 @@
-# A PostgreSQL::Test::Cluster node with the staged feature_store extension
-# preloaded; run.sh exports FS_STAGE and FS_LIBDIR.
+# A PostgreSQL::Test::Cluster node with the feature_store extension preloaded:
+# the staged copy when run.sh exports FS_STAGE and FS_LIBDIR (make test), the
+# installed one otherwise (make installcheck).
 package FSNode;
 
 use strict;
@@ -10,13 +11,15 @@ use PostgreSQL::Test::Cluster;
 sub new_node
 {
 	my ($name, $extra_conf) = @_;
-	my $stage = $ENV{FS_STAGE} or die "FS_STAGE is not set: run through test/run.sh";
-	my $libdir = $ENV{FS_LIBDIR};
+	my $stage = $ENV{FS_STAGE};
+	my $libdir = $ENV{FS_LIBDIR} // '';
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
 	$node->append_conf('postgresql.conf', qq{
 extension_destdir = '$stage'
 dynamic_library_path = '$stage$libdir:\$libdir'
+}) if $stage;
+	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'feature_store'
 feature_store.database = 'postgres'
 max_worker_processes = 16

@@ -1,4 +1,3 @@
-\echo Use "CREATE EXTENSION feature_store" to load this file. \quit
 
 -- ===================================================================
 -- Drift reports and monitors over feature views
@@ -6,7 +5,7 @@
 
 -- The profile expression for one feature column: numbers as float8 (numeric
 -- keeps its own aggregate), everything else as text categories.
-CREATE FUNCTION fs._profile_expr(feature text, type regtype) RETURNS text
+CREATE OR REPLACE FUNCTION fs_internal.profile_expr(feature text, type regtype) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog
 RETURN CASE
@@ -16,11 +15,11 @@ RETURN CASE
 	WHEN type = 'numeric'::regtype THEN format('%I', feature)
 	ELSE format('%I::text', feature)
 END;
-COMMENT ON FUNCTION fs._profile_expr(text, regtype) IS
+COMMENT ON FUNCTION fs_internal.profile_expr(text, regtype) IS
 	'internal: the fs.profile argument for a feature column of the given type';
 
 -- The event time of a history row as timestamptz, for window filters.
-CREATE FUNCTION fs._ts_expr(vv fs.view_versions) RETURNS text
+CREATE OR REPLACE FUNCTION fs_internal.ts_expr(vv fs.view_versions) RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
@@ -35,10 +34,10 @@ BEGIN
 	RETURN format('%I::timestamptz', vv.ts_column);
 END;
 $$;
-COMMENT ON FUNCTION fs._ts_expr(fs.view_versions) IS
+COMMENT ON FUNCTION fs_internal.ts_expr(fs.view_versions) IS
 	'internal: the history table''s event time as timestamptz, or an error for non-time timestamps';
 
-CREATE FUNCTION fs.drift_report(view text, reference tstzrange, current tstzrange,
+CREATE OR REPLACE FUNCTION fs.drift_report(view text, reference tstzrange, current tstzrange,
 	version int DEFAULT NULL,
 	psi_threshold float8 DEFAULT 0.1,
 	js_threshold float8 DEFAULT 0.1,
@@ -62,14 +61,14 @@ BEGIN
 		RAISE EXCEPTION 'drift_report needs a reference and a current window'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	vv := fs._view_version(view, version);
-	ts := fs._ts_expr(vv);
+	vv := fs_internal.view_version(view, version);
+	ts := fs_internal.ts_expr(vv);
 	FOR f IN SELECT vf.name, vf.type FROM fs.view_features vf
 			  WHERE vf.view_name = vv.view_name AND vf.version = vv.version ORDER BY vf.position LOOP
 		n := n + 1;
 		cols := cols || format(', fs.profile(%1$s) FILTER (WHERE %2$s <@ $1) AS r%3$s, '
 							   'fs.profile(%1$s) FILTER (WHERE %2$s <@ $2) AS c%3$s',
-							   fs._profile_expr(f.name, f.type), ts, n);
+							   fs_internal.profile_expr(f.name, f.type), ts, n);
 		pairs := pairs || CASE WHEN n > 1 THEN ', ' ELSE '' END
 				 || format('(%s, %s, r%s, c%s)', n, quote_literal(f.name), n, n);
 	END LOOP;
@@ -91,90 +90,7 @@ $$;
 COMMENT ON FUNCTION fs.drift_report(text, tstzrange, tstzrange, int, float8, float8, float8, float8, float8) IS
 	'drift of every feature of a feature view version (latest by default) between two windows of its history';
 
-------------------------------------------------------------------------------
--- Monitors: daily profiles, a reference window, alerts and NOTIFY
-------------------------------------------------------------------------------
-
-CREATE TABLE fs.drift_monitors (
-	name text PRIMARY KEY,
-	view_name text NOT NULL REFERENCES fs.views (name) ON DELETE CASCADE,
-	version int,
-	reference tstzrange NOT NULL CHECK (NOT isempty(reference) AND NOT lower_inf(reference) AND NOT upper_inf(reference)),
-	features text[],
-	metrics text[] NOT NULL,
-	psi_warn float8 NOT NULL,
-	psi_alert float8 NOT NULL,
-	js_threshold float8 NOT NULL,
-	wasserstein_threshold float8 NOT NULL,
-	linf_threshold float8 NOT NULL,
-	p_value_threshold float8 NOT NULL,
-	channel text NOT NULL,
-	enabled boolean NOT NULL DEFAULT true,
-	last_checked_day date,
-	checked_version int,
-	owner_role name NOT NULL DEFAULT current_user,
-	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-COMMENT ON TABLE fs.drift_monitors IS
-	'drift monitors: a feature view, a reference window, thresholds, and the NOTIFY channel for breaches';
-
-CREATE TABLE fs.drift_profiles (
-	view_name text NOT NULL,
-	version int NOT NULL,
-	feature text NOT NULL,
-	day date NOT NULL,
-	profile fs.profile NOT NULL,
-	computed_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	PRIMARY KEY (view_name, version, feature, day)
-);
-COMMENT ON TABLE fs.drift_profiles IS
-	'daily profiles (UTC days) of monitored features; merge them with fs.profile_merge';
-
-CREATE TABLE fs.drift_alerts (
-	alert_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	monitor text NOT NULL,
-	view_name text NOT NULL,
-	version int NOT NULL,
-	feature text NOT NULL,
-	day date NOT NULL,
-	metric text NOT NULL,
-	value float8,
-	threshold float8,
-	severity text NOT NULL CHECK (severity IN ('warn', 'alert')),
-	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-CREATE INDEX ON fs.drift_alerts (monitor, day);
-COMMENT ON TABLE fs.drift_alerts IS 'every drift breach found by a monitor: feature, day, metric, value and threshold';
-
-SELECT pg_catalog.pg_extension_config_dump('fs.drift_monitors', '');
-SELECT pg_catalog.pg_extension_config_dump('fs.drift_profiles', '');
-SELECT pg_catalog.pg_extension_config_dump('fs.drift_alerts', '');
-
-GRANT SELECT ON fs.drift_monitors, fs.drift_profiles, fs.drift_alerts TO PUBLIC;
-GRANT INSERT, UPDATE, DELETE ON fs.drift_monitors, fs.drift_profiles TO PUBLIC;
-GRANT INSERT ON fs.drift_alerts TO PUBLIC;
-ALTER TABLE fs.drift_monitors ENABLE ROW LEVEL SECURITY;
-ALTER TABLE fs.drift_profiles ENABLE ROW LEVEL SECURITY;
-ALTER TABLE fs.drift_alerts ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read_all ON fs.drift_monitors FOR SELECT USING (true);
-CREATE POLICY owner_writes ON fs.drift_monitors FOR ALL
-	USING (pg_catalog.pg_has_role(owner_role, 'USAGE'))
-	WITH CHECK (pg_catalog.pg_has_role(owner_role, 'USAGE'));
--- Profiles summarize history: whoever can read the history table may store them.
-CREATE POLICY read_all ON fs.drift_profiles FOR SELECT USING (true);
-CREATE POLICY readers_write ON fs.drift_profiles FOR ALL
-	USING (EXISTS (SELECT FROM fs.view_versions vv
-				   WHERE vv.view_name = drift_profiles.view_name AND vv.version = drift_profiles.version
-					 AND pg_catalog.has_table_privilege(pg_catalog.format('fs_data.%I', vv.history_table), 'SELECT')))
-	WITH CHECK (EXISTS (SELECT FROM fs.view_versions vv
-						WHERE vv.view_name = drift_profiles.view_name AND vv.version = drift_profiles.version
-						  AND pg_catalog.has_table_privilege(pg_catalog.format('fs_data.%I', vv.history_table), 'SELECT')));
-CREATE POLICY read_all ON fs.drift_alerts FOR SELECT USING (true);
-CREATE POLICY owner_records ON fs.drift_alerts FOR INSERT
-	WITH CHECK (EXISTS (SELECT FROM fs.drift_monitors m
-						WHERE m.name = drift_alerts.monitor AND pg_catalog.pg_has_role(m.owner_role, 'USAGE')));
-
-CREATE FUNCTION fs.create_drift_monitor(name text, view text, reference tstzrange,
+CREATE OR REPLACE FUNCTION fs.create_drift_monitor(name text, view text, reference tstzrange,
 	features text[] DEFAULT NULL,
 	channel text DEFAULT 'fs_drift',
 	version int DEFAULT NULL,
@@ -193,9 +109,9 @@ DECLARE
 	vv fs.view_versions;
 	bad text;
 BEGIN
-	PERFORM fs._check_name('drift monitor', name);
-	vv := fs._view_version(view, version);
-	PERFORM fs._ts_expr(vv);
+	PERFORM fs_internal.check_name('drift monitor', name);
+	vv := fs_internal.view_version(view, version);
+	PERFORM fs_internal.ts_expr(vv);
 	IF reference IS NULL OR isempty(reference) OR lower_inf(reference) OR upper_inf(reference) THEN
 		RAISE EXCEPTION 'drift monitor "%" needs a bounded, non-empty reference window', name
 			USING ERRCODE = 'invalid_parameter_value';
@@ -249,7 +165,7 @@ $$;
 COMMENT ON FUNCTION fs.create_drift_monitor(text, text, tstzrange, text[], text, int, text[], float8, float8, float8, float8, float8, float8) IS
 	'creates or updates (idempotently) a drift monitor comparing each new UTC day of a feature view with a reference window';
 
-CREATE FUNCTION fs.drop_drift_monitor(name text) RETURNS void
+CREATE OR REPLACE FUNCTION fs.drop_drift_monitor(name text) RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
@@ -270,12 +186,12 @@ $$;
 COMMENT ON FUNCTION fs.drop_drift_monitor(text) IS 'drops a drift monitor (its alerts and the daily profiles stay)';
 
 -- Stores the missing daily profiles of one view version for days in [first, before).
-CREATE FUNCTION fs._drift_profile_days(vv fs.view_versions, first date, before date) RETURNS int
+CREATE OR REPLACE FUNCTION fs_internal.drift_profile_days(vv fs.view_versions, first date, before date) RETURNS int
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
 DECLARE
-	ts text := fs._ts_expr(vv);
+	ts text := fs_internal.ts_expr(vv);
 	cols text := '';
 	pairs text := '';
 	f record;
@@ -288,7 +204,7 @@ BEGIN
 	FOR f IN SELECT vf.name, vf.type FROM fs.view_features vf
 			  WHERE vf.view_name = vv.view_name AND vf.version = vv.version ORDER BY vf.position LOOP
 		n := n + 1;
-		cols := cols || format(', fs.profile(%s) AS p%s', fs._profile_expr(f.name, f.type), n);
+		cols := cols || format(', fs.profile(%s) AS p%s', fs_internal.profile_expr(f.name, f.type), n);
 		pairs := pairs || CASE WHEN n > 1 THEN ', ' ELSE '' END || format('(%s, p%s)', quote_literal(f.name), n);
 	END LOOP;
 	IF n = 0 THEN
@@ -311,10 +227,10 @@ BEGIN
 	RETURN done;
 END;
 $$;
-COMMENT ON FUNCTION fs._drift_profile_days(fs.view_versions, date, date) IS
+COMMENT ON FUNCTION fs_internal.drift_profile_days(fs.view_versions, date, date) IS
 	'internal: stores the daily profiles of a view version that are missing for the given days';
 
-CREATE FUNCTION fs.run_drift_monitors(as_of timestamptz DEFAULT pg_catalog.now())
+CREATE OR REPLACE FUNCTION fs.run_drift_monitors(as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (monitor text, days_checked int, profiles_stored int, alerts int)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
@@ -338,7 +254,7 @@ BEGIN
 		IF NOT FOUND OR NOT m.enabled THEN
 			CONTINUE;
 		END IF;
-		vv := fs._view_version(m.view_name, m.version);
+		vv := fs_internal.view_version(m.view_name, m.version);
 		IF m.checked_version IS DISTINCT FROM vv.version THEN
 			m.last_checked_day := NULL;		-- a new version: start over from its reference
 		END IF;
@@ -347,10 +263,10 @@ BEGIN
 		-- complete days only: the reference window once, then the days after it up to yesterday
 		n_profiles := 0;
 		IF m.last_checked_day IS NULL THEN
-			n_profiles := fs._drift_profile_days(vv, ref_first, LEAST(ref_before, today));
+			n_profiles := fs_internal.drift_profile_days(vv, ref_first, LEAST(ref_before, today));
 		END IF;
 		first_day := GREATEST(ref_before, COALESCE(m.last_checked_day + 1, ref_before));
-		n_profiles := n_profiles + fs._drift_profile_days(vv, first_day, today);
+		n_profiles := n_profiles + fs_internal.drift_profile_days(vv, first_day, today);
 		n_alerts := 0;
 		n_days := 0;
 		FOR d IN SELECT DISTINCT p.day FROM fs.drift_profiles p
@@ -398,7 +314,7 @@ $$;
 COMMENT ON FUNCTION fs.run_drift_monitors(timestamptz) IS
 	'runs every enabled drift monitor the caller may change (all for a superuser): stores missing daily profiles, compares each new complete day with the reference, records alerts and NOTIFYs their channel; call it from any scheduler';
 
-CREATE VIEW fs.drift_monitor_status AS
+CREATE OR REPLACE VIEW fs.drift_monitor_status AS
 SELECT m.name AS monitor, m.view_name AS view, m.version, m.reference, m.channel, m.enabled,
 	   m.last_checked_day,
 	   (SELECT pg_catalog.count(*) FROM fs.drift_alerts a WHERE a.monitor = m.name) AS alerts,

@@ -1,4 +1,3 @@
-\echo Use "ALTER EXTENSION feature_store UPDATE TO '0.2'" to load this file. \quit
 
 ------------------------------------------------------------------------------
 -- Historical (point-in-time) retrieval
@@ -28,7 +27,7 @@
 -- read in the session's time zone).  A history table holds one row per
 -- (key, event time), so there are no ties on event time to break.
 
-CREATE FUNCTION fs._historical_features(
+CREATE OR REPLACE FUNCTION fs_internal.historical_features(
 	spine text,
 	features fs.feature_ref[],
 	key_column text,
@@ -74,8 +73,8 @@ BEGIN
 
 	-- The spine: a relation name or one SELECT, validated, planned (not run)
 	-- and described in the caller's schemas, as feature view sources are.
-	PERFORM set_config('search_path', _historical_features.search_path, true);
-	src := fs._describe_source('spine', spine);
+	PERFORM set_config('search_path', historical_features.search_path, true);
+	src := fs_internal.describe_source('spine', spine);
 	PERFORM set_config('search_path', 'pg_catalog', true);
 	IF src.relation IS NOT NULL THEN
 		spine_sql := src.relation || ' AS s';
@@ -152,7 +151,7 @@ BEGIN
 
 	sql := format(E'SELECT s.*%s\n  FROM %s%s', sel, spine_sql, joins);
 	-- Plan it once as the caller would run it: a mistake shows up now.
-	PERFORM set_config('search_path', _historical_features.search_path, true);
+	PERFORM set_config('search_path', historical_features.search_path, true);
 	OPEN cur FOR EXECUTE 'EXPLAIN ' || sql;
 	FETCH cur INTO line;	-- a utility statement runs at its first fetch
 	CLOSE cur;
@@ -160,12 +159,12 @@ BEGIN
 	RETURN sql;
 END;
 $$;
-COMMENT ON FUNCTION fs._historical_features(text, fs.feature_ref[], text, text, boolean, boolean, text) IS
+COMMENT ON FUNCTION fs_internal.historical_features(text, fs.feature_ref[], text, text, boolean, boolean, text) IS
 	'internal: fs.historical_features with the schemas the spine resolves in';
 
 -- The public entry point captures the caller's schemas, in which the spine is
 -- resolved (the generated SQL qualifies everything else).
-CREATE FUNCTION fs.historical_features(
+CREATE OR REPLACE FUNCTION fs.historical_features(
 	spine text,
 	features fs.feature_ref[],
 	key_column text,
@@ -175,7 +174,7 @@ CREATE FUNCTION fs.historical_features(
 ) RETURNS text
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
-	SELECT fs._historical_features($1, $2, $3, $4, $5, $6,
+	SELECT fs_internal.historical_features($1, $2, $3, $4, $5, $6,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s), ', ' ORDER BY o)
 		   FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS u(s, o)))
 $$;

@@ -1,110 +1,83 @@
-\echo Use "CREATE EXTENSION feature_store" to load this file. \quit
-
--- ===================================================================
--- fs.profile: a mergeable summary of one column, and drift metrics
--- ===================================================================
-
-CREATE TYPE fs.profile;
-
-CREATE FUNCTION fs.profile_in(cstring) RETURNS fs.profile
-	AS 'MODULE_PATHNAME', 'profile_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION fs.profile_out(fs.profile) RETURNS cstring
-	AS 'MODULE_PATHNAME', 'profile_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION fs.profile_recv(internal) RETURNS fs.profile
-	AS 'MODULE_PATHNAME', 'profile_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION fs.profile_send(fs.profile) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'profile_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE fs.profile (
-	INPUT = fs.profile_in,
-	OUTPUT = fs.profile_out,
-	RECEIVE = fs.profile_recv,
-	SEND = fs.profile_send,
-	INTERNALLENGTH = VARIABLE,
-	STORAGE = extended
-);
-COMMENT ON TYPE fs.profile IS
-	'summary of one column (counts, exact moments, quantile sketch with 0.5% relative accuracy, or text value counts); mergeable, same bytes whatever the plan';
 
 -- aggregate support
-CREATE FUNCTION fs._profile_float8_sfunc(internal, float8) RETURNS internal
+CREATE OR REPLACE FUNCTION fs_internal.profile_float8_sfunc(internal, float8) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_float8_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs._profile_numeric_sfunc(internal, numeric) RETURNS internal
+CREATE OR REPLACE FUNCTION fs_internal.profile_numeric_sfunc(internal, numeric) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_numeric_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs._profile_text_sfunc(internal, text) RETURNS internal
+CREATE OR REPLACE FUNCTION fs_internal.profile_text_sfunc(internal, text) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_text_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs._profile_merge_sfunc(internal, fs.profile) RETURNS internal
+CREATE OR REPLACE FUNCTION fs_internal.profile_merge_sfunc(internal, fs.profile) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_merge_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs._profile_combine(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION fs_internal.profile_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs._profile_serialize(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION fs_internal.profile_serialize(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'profile_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION fs._profile_deserialize(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION fs_internal.profile_deserialize(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'profile_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION fs._profile_final_numeric(internal) RETURNS fs.profile
+CREATE OR REPLACE FUNCTION fs_internal.profile_final_numeric(internal) RETURNS fs.profile
 	AS 'MODULE_PATHNAME', 'profile_final_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs._profile_final_text(internal) RETURNS fs.profile
+CREATE OR REPLACE FUNCTION fs_internal.profile_final_text(internal) RETURNS fs.profile
 	AS 'MODULE_PATHNAME', 'profile_final_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION fs._profile_final_merge(internal) RETURNS fs.profile
+CREATE OR REPLACE FUNCTION fs_internal.profile_final_merge(internal) RETURNS fs.profile
 	AS 'MODULE_PATHNAME', 'profile_final_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-COMMENT ON FUNCTION fs._profile_float8_sfunc(internal, float8) IS 'internal: transition of fs.profile(float8)';
-COMMENT ON FUNCTION fs._profile_numeric_sfunc(internal, numeric) IS 'internal: transition of fs.profile(numeric)';
-COMMENT ON FUNCTION fs._profile_text_sfunc(internal, text) IS 'internal: transition of fs.profile(text)';
-COMMENT ON FUNCTION fs._profile_merge_sfunc(internal, fs.profile) IS 'internal: transition of fs.profile_merge';
-COMMENT ON FUNCTION fs._profile_combine(internal, internal) IS 'internal: combines partial profile states';
-COMMENT ON FUNCTION fs._profile_serialize(internal) IS 'internal: a partial profile state as fs.profile bytes';
-COMMENT ON FUNCTION fs._profile_deserialize(bytea, internal) IS 'internal: a partial profile state from fs.profile bytes, validated';
-COMMENT ON FUNCTION fs._profile_final_numeric(internal) IS 'internal: final function of fs.profile(float8/numeric)';
-COMMENT ON FUNCTION fs._profile_final_text(internal) IS 'internal: final function of fs.profile(text)';
-COMMENT ON FUNCTION fs._profile_final_merge(internal) IS 'internal: final function of fs.profile_merge';
+COMMENT ON FUNCTION fs_internal.profile_float8_sfunc(internal, float8) IS 'internal: transition of fs.profile(float8)';
+COMMENT ON FUNCTION fs_internal.profile_numeric_sfunc(internal, numeric) IS 'internal: transition of fs.profile(numeric)';
+COMMENT ON FUNCTION fs_internal.profile_text_sfunc(internal, text) IS 'internal: transition of fs.profile(text)';
+COMMENT ON FUNCTION fs_internal.profile_merge_sfunc(internal, fs.profile) IS 'internal: transition of fs.profile_merge';
+COMMENT ON FUNCTION fs_internal.profile_combine(internal, internal) IS 'internal: combines partial profile states';
+COMMENT ON FUNCTION fs_internal.profile_serialize(internal) IS 'internal: a partial profile state as fs.profile bytes';
+COMMENT ON FUNCTION fs_internal.profile_deserialize(bytea, internal) IS 'internal: a partial profile state from fs.profile bytes, validated';
+COMMENT ON FUNCTION fs_internal.profile_final_numeric(internal) IS 'internal: final function of fs.profile(float8/numeric)';
+COMMENT ON FUNCTION fs_internal.profile_final_text(internal) IS 'internal: final function of fs.profile(text)';
+COMMENT ON FUNCTION fs_internal.profile_final_merge(internal) IS 'internal: final function of fs.profile_merge';
 
-CREATE AGGREGATE fs.profile(float8) (
-	SFUNC = fs._profile_float8_sfunc,
+CREATE OR REPLACE AGGREGATE fs.profile(float8) (
+	SFUNC = fs_internal.profile_float8_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs._profile_combine,
-	SERIALFUNC = fs._profile_serialize,
-	DESERIALFUNC = fs._profile_deserialize,
-	FINALFUNC = fs._profile_final_numeric,
+	COMBINEFUNC = fs_internal.profile_combine,
+	SERIALFUNC = fs_internal.profile_serialize,
+	DESERIALFUNC = fs_internal.profile_deserialize,
+	FINALFUNC = fs_internal.profile_final_numeric,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE fs.profile(float8) IS
 	'profile of a numeric column (int and real inputs arrive through float8)';
 
-CREATE AGGREGATE fs.profile(numeric) (
-	SFUNC = fs._profile_numeric_sfunc,
+CREATE OR REPLACE AGGREGATE fs.profile(numeric) (
+	SFUNC = fs_internal.profile_numeric_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs._profile_combine,
-	SERIALFUNC = fs._profile_serialize,
-	DESERIALFUNC = fs._profile_deserialize,
-	FINALFUNC = fs._profile_final_numeric,
+	COMBINEFUNC = fs_internal.profile_combine,
+	SERIALFUNC = fs_internal.profile_serialize,
+	DESERIALFUNC = fs_internal.profile_deserialize,
+	FINALFUNC = fs_internal.profile_final_numeric,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE fs.profile(numeric) IS
 	'profile of a numeric column, values profiled as float8';
 
-CREATE AGGREGATE fs.profile(text) (
-	SFUNC = fs._profile_text_sfunc,
+CREATE OR REPLACE AGGREGATE fs.profile(text) (
+	SFUNC = fs_internal.profile_text_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs._profile_combine,
-	SERIALFUNC = fs._profile_serialize,
-	DESERIALFUNC = fs._profile_deserialize,
-	FINALFUNC = fs._profile_final_text,
+	COMBINEFUNC = fs_internal.profile_combine,
+	SERIALFUNC = fs_internal.profile_serialize,
+	DESERIALFUNC = fs_internal.profile_deserialize,
+	FINALFUNC = fs_internal.profile_final_text,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE fs.profile(text) IS
 	'profile of a categorical column: exact counts of up to 10000 distinct values, then a hash sample with exact counts';
 
-CREATE AGGREGATE fs.profile_merge(fs.profile) (
-	SFUNC = fs._profile_merge_sfunc,
+CREATE OR REPLACE AGGREGATE fs.profile_merge(fs.profile) (
+	SFUNC = fs_internal.profile_merge_sfunc,
 	STYPE = internal,
-	COMBINEFUNC = fs._profile_combine,
-	SERIALFUNC = fs._profile_serialize,
-	DESERIALFUNC = fs._profile_deserialize,
-	FINALFUNC = fs._profile_final_merge,
+	COMBINEFUNC = fs_internal.profile_combine,
+	SERIALFUNC = fs_internal.profile_serialize,
+	DESERIALFUNC = fs_internal.profile_deserialize,
+	FINALFUNC = fs_internal.profile_final_merge,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
@@ -112,56 +85,56 @@ COMMENT ON AGGREGATE fs.profile_merge(fs.profile) IS
 	'merges stored profiles (e.g. daily into monthly); the same bytes as profiling all their rows at once';
 
 -- accessors
-CREATE FUNCTION fs.profile_kind(fs.profile) RETURNS text
+CREATE OR REPLACE FUNCTION fs.profile_kind(fs.profile) RETURNS text
 	AS 'MODULE_PATHNAME', 'profile_kind' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_kind(fs.profile) IS 'numeric or text';
-CREATE FUNCTION fs.profile_count(fs.profile) RETURNS bigint
+CREATE OR REPLACE FUNCTION fs.profile_count(fs.profile) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'profile_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_count(fs.profile) IS 'number of non-NULL values (NaN and infinities included)';
-CREATE FUNCTION fs.profile_nulls(fs.profile) RETURNS bigint
+CREATE OR REPLACE FUNCTION fs.profile_nulls(fs.profile) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'profile_nulls' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_nulls(fs.profile) IS 'number of NULL values';
-CREATE FUNCTION fs.profile_nan_count(fs.profile) RETURNS bigint
+CREATE OR REPLACE FUNCTION fs.profile_nan_count(fs.profile) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'profile_nan_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_nan_count(fs.profile) IS 'number of NaN values of a numeric profile';
-CREATE FUNCTION fs.profile_inf_count(fs.profile) RETURNS bigint
+CREATE OR REPLACE FUNCTION fs.profile_inf_count(fs.profile) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'profile_inf_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_inf_count(fs.profile) IS 'number of infinite values (either sign) of a numeric profile';
-CREATE FUNCTION fs.profile_mean(fs.profile) RETURNS float8
+CREATE OR REPLACE FUNCTION fs.profile_mean(fs.profile) RETURNS float8
 	AS 'MODULE_PATHNAME', 'profile_mean' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_mean(fs.profile) IS 'mean of the finite values, from their exact sum';
-CREATE FUNCTION fs.profile_stddev(fs.profile) RETURNS float8
+CREATE OR REPLACE FUNCTION fs.profile_stddev(fs.profile) RETURNS float8
 	AS 'MODULE_PATHNAME', 'profile_stddev' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_stddev(fs.profile) IS 'sample standard deviation of the finite values (like stddev())';
-CREATE FUNCTION fs.profile_variance(fs.profile) RETURNS float8
+CREATE OR REPLACE FUNCTION fs.profile_variance(fs.profile) RETURNS float8
 	AS 'MODULE_PATHNAME', 'profile_variance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_variance(fs.profile) IS 'sample variance of the finite values (like variance())';
-CREATE FUNCTION fs.profile_min(fs.profile) RETURNS float8
+CREATE OR REPLACE FUNCTION fs.profile_min(fs.profile) RETURNS float8
 	AS 'MODULE_PATHNAME', 'profile_min' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_min(fs.profile) IS 'smallest finite value';
-CREATE FUNCTION fs.profile_max(fs.profile) RETURNS float8
+CREATE OR REPLACE FUNCTION fs.profile_max(fs.profile) RETURNS float8
 	AS 'MODULE_PATHNAME', 'profile_max' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_max(fs.profile) IS 'largest finite value';
-CREATE FUNCTION fs.profile_quantile(fs.profile, q float8) RETURNS float8
+CREATE OR REPLACE FUNCTION fs.profile_quantile(fs.profile, q float8) RETURNS float8
 	AS 'MODULE_PATHNAME', 'profile_quantile' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_quantile(fs.profile, float8) IS
 	'quantile q of the finite values: within 0.5% (relative) of the order statistic at rank floor(q * (n - 1))';
-CREATE FUNCTION fs.profile_histogram(fs.profile, bins int DEFAULT 10,
+CREATE OR REPLACE FUNCTION fs.profile_histogram(fs.profile, bins int DEFAULT 10,
 	OUT bin int, OUT lower float8, OUT upper float8, OUT count bigint) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'profile_histogram' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION fs.profile_histogram(fs.profile, int) IS
 	'equal-width histogram of the finite values between min and max, from the sketch';
-CREATE FUNCTION fs.profile_distinct(fs.profile) RETURNS float8
+CREATE OR REPLACE FUNCTION fs.profile_distinct(fs.profile) RETURNS float8
 	AS 'MODULE_PATHNAME', 'profile_distinct' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs.profile_distinct(fs.profile) IS
 	'distinct values of a text profile: exact up to 10000, estimated from the hash sample beyond';
-CREATE FUNCTION fs.profile_top_values(fs.profile, n int DEFAULT 10,
+CREATE OR REPLACE FUNCTION fs.profile_top_values(fs.profile, n int DEFAULT 10,
 	OUT value text, OUT count bigint, OUT share float8) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'profile_top_values' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 11;
 COMMENT ON FUNCTION fs.profile_top_values(fs.profile, int) IS
 	'the n most frequent listed values of a text profile, then one row with value NULL for all other values';
 
-CREATE FUNCTION fs.drift(reference fs.profile, current fs.profile,
+CREATE OR REPLACE FUNCTION fs.drift(reference fs.profile, current fs.profile,
 	psi_threshold float8 DEFAULT 0.1,
 	js_threshold float8 DEFAULT 0.1,
 	wasserstein_threshold float8 DEFAULT 0.1,
@@ -173,7 +146,7 @@ CREATE FUNCTION fs.drift(reference fs.profile, current fs.profile,
 COMMENT ON FUNCTION fs.drift(fs.profile, fs.profile, float8, float8, float8, float8, float8) IS
 	'drift of current against reference: numeric psi, ks_statistic, ks_p_value, jensen_shannon, wasserstein_norm; text psi, jensen_shannon, l_infinity, chi_square_p_value';
 
-CREATE FUNCTION fs.profile_summary(p fs.profile) RETURNS jsonb
+CREATE OR REPLACE FUNCTION fs.profile_summary(p fs.profile) RETURNS jsonb
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog
 RETURN CASE fs.profile_kind(p)

@@ -1,0 +1,89 @@
+
+------------------------------------------------------------------------------
+-- Materialization
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION fs.materialize(view text, start timestamptz DEFAULT NULL, finish timestamptz DEFAULT NULL,
+	OUT version int, OUT rows_read bigint, OUT rows_written bigint, OUT online_rows bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	vv fs.view_versions;
+	names text[];
+	started timestamptz := clock_timestamp();
+	feat_list text;
+	set_list text;
+	sql text;
+BEGIN
+	IF view IS NULL THEN
+		RAISE EXCEPTION 'feature view name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF start IS NOT NULL AND finish IS NOT NULL AND start >= finish THEN
+		RAISE EXCEPTION 'materialization window of feature view "%" is empty: start % is not before finish %',
+			view, start, finish USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	vv := fs_internal.view_version(view);
+	version := vv.version;
+	IF NOT (has_table_privilege(format('fs_data.%I', vv.history_table), 'INSERT, UPDATE')
+			AND has_table_privilege(format('fs_data.%I', vv.online_table), 'INSERT, UPDATE')) THEN
+		RAISE EXCEPTION 'permission denied to materialize feature view "%"', view
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Materializing needs INSERT and UPDATE on its history and online tables.';
+	END IF;
+	-- One materialization of a version at a time.
+	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext(format('materialize:%s@%s', view, vv.version)));
+
+	SELECT array_agg(f.name ORDER BY f.position) INTO names
+	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version;
+	SELECT string_agg(format('%I', x), ', '), string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ')
+	  INTO feat_list, set_list FROM unnest(names) x;
+
+	-- History: insert new (key, event time) rows, update changed ones, leave
+	-- identical ones alone (re-running a window changes nothing).  Online: the
+	-- latest written row per key, only over an older one.
+	sql := format($q$
+WITH batch AS (
+	SELECT %1$I, %2$I, %3$s FROM (
+%4$s
+	) AS fs_source
+	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
+	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2)
+), written AS (
+	INSERT INTO fs_data.%5$I AS h (%1$I, %2$I, fs_created_at, %3$s)
+	SELECT %1$I, %2$I, pg_catalog.now(), %3$s FROM batch
+	ON CONFLICT (%1$I, %2$I) DO UPDATE SET fs_created_at = EXCLUDED.fs_created_at, %7$s
+	WHERE (%8$s) IS DISTINCT FROM (%9$s)
+	RETURNING h.*
+), latest AS (
+	SELECT DISTINCT ON (%1$I) * FROM written ORDER BY %1$I, %2$I DESC, fs_created_at DESC
+), online AS (
+	INSERT INTO fs_data.%6$I AS o (%1$I, %2$I, fs_created_at, %3$s)
+	SELECT %1$I, %2$I, fs_created_at, %3$s FROM latest
+	ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %7$s
+	WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)
+	RETURNING 1
+)
+SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM written),
+	   (SELECT pg_catalog.count(*) FROM online)
+$q$,
+		vv.key_column, vv.ts_column, feat_list, vv.source_query, vv.history_table, vv.online_table, set_list,
+		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
+		(SELECT string_agg(format('EXCLUDED.%I', x), ', ') FROM unnest(names) x));
+	BEGIN
+		PERFORM set_config('search_path', vv.search_path, true);
+		EXECUTE sql INTO rows_read, rows_written, online_rows USING start, finish;
+		PERFORM set_config('search_path', 'pg_catalog', true);
+	EXCEPTION WHEN cardinality_violation THEN
+		RAISE EXCEPTION 'source of feature view "%" yields more than one row for the same key and event time', view
+			USING ERRCODE = 'cardinality_violation',
+				  HINT = format('Make (%I, %I) unique in the source.', vv.key_column, vv.ts_column);
+	END;
+	INSERT INTO fs.materialization_runs (view_name, version, window_start, window_finish, started_at, finished_at,
+										 duration, rows_read, rows_written, online_rows, status)
+	VALUES (vv.view_name, vv.version, start, finish, started, clock_timestamp(), clock_timestamp() - started,
+			rows_read, rows_written, online_rows, 'succeeded');
+END;
+$$;
+COMMENT ON FUNCTION fs.materialize(text, timestamptz, timestamptz) IS
+	'materializes the latest version of a feature view for the window start <= event time < finish, in one transaction';
