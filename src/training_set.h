@@ -1,0 +1,131 @@
+/*
+ * training_set.h
+ *		Training sets: the column chunk format (training_set_codec.c), the
+ *		builder that stores a retrieval (training_set_build.c) and the
+ *		foreign-data wrapper that reads it back (training_set_fdw.c).
+ *
+ * A version's rows are cut into chunk groups of at most TS_GROUP_ROWS rows of
+ * one split; each column of a group is one chunk, a row of
+ * fs_internal.training_chunks with a CRC-32C of its bytes.  A chunk is a
+ * fixed little-endian header followed by the payload, zstd-compressed unless
+ * that does not make it smaller:
+ *
+ *	 header (TS_CHUNK_HEADER_SIZE bytes)
+ *		uint8	format		TS_CHUNK_FORMAT
+ *		uint8	codec		TsCodec
+ *		uint8	flags		TS_CHUNK_NULLS, TS_CHUNK_ZSTD
+ *		uint8	transform	TS_XFORM_DELTA (integers)
+ *		uint8	exponent	decimal exponent of TS_CODEC_DECIMAL
+ *		uint8	reserved[3]	zero
+ *		uint32	nrows		rows in the chunk
+ *		uint32	nvalues		rows that are not NULL
+ *		uint32	raw_size	payload bytes before compression
+ *	 payload
+ *		null bitmap			(nrows + 7) / 8 bytes when TS_CHUNK_NULLS; bit set = NULL
+ *		values				nvalues values, by codec:
+ *			BOOL		one byte each, 0 or 1
+ *			INT			uint64 each (zigzag of the value, or of the difference
+ *						from the previous one with TS_XFORM_DELTA), byte planes
+ *			DECIMAL		float8 values that are integers times 10^-exponent:
+ *						those integers as INT
+ *			FLOAT4/8	the IEEE bits, byte planes
+ *			TEXT/BYTES	uint32 lengths (byte planes), then the bytes
+ *			SEND		uint32 lengths (byte planes), then each value as the
+ *						type's binary send function writes it
+ *
+ * "Byte planes" means the first bytes of every value, then the second bytes
+ * and so on: the high bytes of small numbers become long runs of zeros that
+ * zstd removes.  Decoding trusts nothing: every length is checked before it
+ * is used, and a chunk that does not check out is reported as corrupted.
+ */
+#ifndef TRAINING_SET_H
+#define TRAINING_SET_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+#define TS_CHUNK_FORMAT			1
+#define TS_CHUNK_HEADER_SIZE	20
+
+/* Rows per chunk group; a group also closes when a column holds this many bytes. */
+#define TS_GROUP_ROWS			8192
+#define TS_GROUP_MAX_BYTES		(16 * 1024 * 1024)
+
+/* The zstd level when the caller does not choose one (see README-training-sets.md). */
+#define TS_DEFAULT_ZSTD_LEVEL	3
+
+/* chunk flags */
+#define TS_CHUNK_NULLS			0x01
+#define TS_CHUNK_ZSTD			0x02
+
+/* value transforms */
+#define TS_XFORM_DELTA			0x01
+
+typedef enum TsCodec
+{
+	TS_CODEC_BOOL = 1,
+	TS_CODEC_INT,
+	TS_CODEC_DECIMAL,
+	TS_CODEC_FLOAT4,
+	TS_CODEC_FLOAT8,
+	TS_CODEC_TEXT,
+	TS_CODEC_BYTES,
+	TS_CODEC_SEND
+} TsCodec;
+
+/* How a column's values are stored: chosen from its type alone. */
+typedef struct TsColumnType
+{
+	Oid			type;
+	int32		typmod;
+	TsCodec		codec;			/* DECIMAL is chosen per chunk for FLOAT8 */
+	int16		width;			/* bytes of a fixed-width value (INT, FLOAT*) */
+	/* SEND columns: the type's binary I/O */
+	FmgrInfo	send;
+	FmgrInfo	recv;
+	Oid			ioparam;
+} TsColumnType;
+
+/* A chunk being filled: the values of one column of one group. */
+typedef struct TsColumnBuffer
+{
+	int			nrows;
+	int			nvalues;
+	StringInfoData nulls;		/* one byte per row: 1 = NULL */
+	StringInfoData values;		/* fixed: 8 (INT) or width bytes per value; else bytes */
+	StringInfoData lengths;		/* TEXT, BYTES, SEND: uint32 per value */
+} TsColumnBuffer;
+
+/* A decoded chunk: nrows values and NULL flags, allocated in the caller's context. */
+typedef struct TsDecodedChunk
+{
+	int			nrows;
+	Datum	   *values;
+	bool	   *isnull;
+} TsDecodedChunk;
+
+/* Where a chunk lives, for error messages. */
+typedef struct TsChunkId
+{
+	const char *set_name;
+	int32		version;
+	int32		chunk_no;
+	int32		column_no;
+} TsChunkId;
+
+/* training_set_codec.c */
+extern void TsColumnTypeInit(TsColumnType *ct, Oid type, int32 typmod);
+extern void TsColumnBufferInit(TsColumnBuffer *buf);
+extern void TsColumnBufferReset(TsColumnBuffer *buf);
+extern uint64 TsColumnAppend(TsColumnType *ct, TsColumnBuffer *buf, Datum value, bool isnull);
+extern bytea *TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level);
+extern void TsChunkDecode(TsColumnType *ct, const char *data, Size len, void *zstd_dctx,
+						  const TsChunkId *id, TsDecodedChunk *out);
+extern uint32 TsChunkChecksum(const char *data, Size len);
+extern uint64 TsHashMix(uint64 h);
+extern void *TsZstdCompressor(MemoryContext owner);
+extern void *TsZstdDecompressor(MemoryContext owner);
+
+#endif							/* TRAINING_SET_H */
