@@ -98,12 +98,32 @@ typedef struct TsColumnBuffer
 	StringInfoData lengths;		/* TEXT, BYTES, SEND: uint32 per value */
 } TsColumnBuffer;
 
-/* A decoded chunk: nrows values and NULL flags, allocated in the caller's context. */
+/*
+ * What decoding reuses from one chunk to the next, so that a scan allocates
+ * (and the kernel maps) its buffers once: they grow, never shrink.
+ */
+typedef struct TsDecoder
+{
+	MemoryContext cxt;			/* where the buffers live */
+	void	   *zstd;			/* ZSTD_DCtx */
+	char	   *raw;			/* a decompressed payload */
+	Size		raw_size;
+	uint64	   *codes;			/* TS_GROUP_ROWS fixed-width codes or lengths */
+} TsDecoder;
+
+/*
+ * A decoded chunk: the values and NULL flags of its rows.  Decoding the next
+ * chunk of the column into it reuses its arrays; TEXT and BYTES values point
+ * into block, SEND values are allocated in the memory context current at
+ * decoding.
+ */
 typedef struct TsDecodedChunk
 {
 	int			nrows;
-	Datum	   *values;
-	bool	   *isnull;
+	Datum	   *values;			/* TS_GROUP_ROWS */
+	bool	   *isnull;			/* TS_GROUP_ROWS */
+	char	   *block;
+	Size		block_size;
 } TsDecodedChunk;
 
 /* Where a chunk lives, for error messages. */
@@ -121,11 +141,12 @@ extern void TsColumnBufferInit(TsColumnBuffer *buf);
 extern void TsColumnBufferReset(TsColumnBuffer *buf);
 extern uint64 TsColumnAppend(TsColumnType *ct, TsColumnBuffer *buf, Datum value, bool isnull);
 extern bytea *TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level);
-extern void TsChunkDecode(TsColumnType *ct, const char *data, Size len, void *zstd_dctx,
+extern void TsDecoderInit(TsDecoder *dec, MemoryContext cxt);
+extern void TsDecodedChunkInit(TsDecodedChunk *chunk, MemoryContext cxt);
+extern void TsChunkDecode(TsColumnType *ct, const char *data, Size len, TsDecoder *dec,
 						  const TsChunkId *id, TsDecodedChunk *out);
 extern uint32 TsChunkChecksum(const char *data, Size len);
 extern uint64 TsHashMix(uint64 h);
 extern void *TsZstdCompressor(MemoryContext owner);
-extern void *TsZstdDecompressor(MemoryContext owner);
 
 #endif							/* TRAINING_SET_H */

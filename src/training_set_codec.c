@@ -177,20 +177,47 @@ TsZstdCompressor(MemoryContext owner)
 	return cctx;
 }
 
-/* A zstd decompression context that lives as long as the memory context owner. */
-void *
-TsZstdDecompressor(MemoryContext owner)
+/* A decoder whose buffers and zstd context live as long as the memory context cxt. */
+void
+TsDecoderInit(TsDecoder *dec, MemoryContext cxt)
 {
 	ZSTD_DCtx  *dctx = ZSTD_createDCtx();
 	MemoryContextCallback *cb;
 
 	if (dctx == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a zstd decompression context")));
-	cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
+	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
 	cb->func = free_dctx;
 	cb->arg = dctx;
-	MemoryContextRegisterResetCallback(owner, cb);
-	return dctx;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	dec->cxt = cxt;
+	dec->zstd = dctx;
+	dec->raw = NULL;
+	dec->raw_size = 0;
+	dec->codes = MemoryContextAlloc(cxt, sizeof(uint64) * TS_GROUP_ROWS);
+}
+
+/* The arrays a column's decoded chunks reuse, in memory context cxt. */
+void
+TsDecodedChunkInit(TsDecodedChunk *chunk, MemoryContext cxt)
+{
+	chunk->nrows = 0;
+	chunk->values = MemoryContextAlloc(cxt, sizeof(Datum) * TS_GROUP_ROWS);
+	chunk->isnull = MemoryContextAlloc(cxt, sizeof(bool) * TS_GROUP_ROWS);
+	chunk->block = NULL;
+	chunk->block_size = 0;
+}
+
+/* A buffer of at least need bytes in cxt: buf if it is large enough, else a larger one. */
+static char *
+grow_buffer(MemoryContext cxt, char *buf, Size *size, Size need)
+{
+	if (need <= *size && buf != NULL)
+		return buf;
+	if (buf != NULL)
+		pfree(buf);
+	*size = Max(need, Min(2 * *size, MaxAllocHugeSize));
+	return MemoryContextAllocExtended(cxt, Max(*size, 1), MCXT_ALLOC_HUGE);
 }
 
 /* ----------------------------------------------------------------
@@ -651,9 +678,9 @@ decode_error_context(void *arg)
  */
 static void
 decode_varlena_values(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsigned char *end,
-					  uint32 nvalues, const TsChunkId *id, TsDecodedChunk *out)
+					  uint32 nvalues, TsDecoder *dec, const TsChunkId *id, TsDecodedChunk *out)
 {
-	uint64	   *lens;
+	uint64	   *lens = dec->codes;
 	uint64		total = 0;
 	char	   *block = NULL;
 	StringInfoData si;
@@ -662,7 +689,6 @@ decode_varlena_values(TsColumnType *ct, uint8 codec, const unsigned char *p, con
 
 	if ((Size) (end - p) < (Size) nvalues * 4)
 		corrupt(id, "The payload is shorter than its value lengths.");
-	lens = palloc(sizeof(uint64) * Max(nvalues, 1));
 	read_planes(p, nvalues, 4, lens);
 	p += (Size) nvalues * 4;
 	for (v = 0; v < (int) nvalues; v++)
@@ -679,7 +705,8 @@ decode_varlena_values(TsColumnType *ct, uint8 codec, const unsigned char *p, con
 	else
 	{
 		/* one block holds every value, each INTALIGNed with a 4-byte header */
-		block = palloc(Max(total + (Size) nvalues * (VARHDRSZ + 3), 1));
+		out->block = grow_buffer(dec->cxt, out->block, &out->block_size, total + (Size) nvalues * (VARHDRSZ + 3));
+		block = out->block;
 	}
 	for (i = 0, v = 0; i < out->nrows; i++)
 	{
@@ -710,7 +737,6 @@ decode_varlena_values(TsColumnType *ct, uint8 codec, const unsigned char *p, con
 		}
 		p += l;
 	}
-	pfree(lens);
 	if (codec == TS_CODEC_SEND)
 		pfree(si.data);
 }
@@ -718,19 +744,19 @@ decode_varlena_values(TsColumnType *ct, uint8 codec, const unsigned char *p, con
 /* decode_varlena_values, with receive functions reading server-encoded bytes. */
 static void
 decode_varlena(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsigned char *end,
-			   uint32 nvalues, const TsChunkId *id, TsDecodedChunk *out)
+			   uint32 nvalues, TsDecoder *dec, const TsChunkId *id, TsDecodedChunk *out)
 {
 	int			client;
 
 	if (codec != TS_CODEC_SEND)
 	{
-		decode_varlena_values(ct, codec, p, end, nvalues, id, out);
+		decode_varlena_values(ct, codec, p, end, nvalues, dec, id, out);
 		return;
 	}
 	client = server_encoding_begin();
 	PG_TRY();
 	{
-		decode_varlena_values(ct, codec, p, end, nvalues, id, out);
+		decode_varlena_values(ct, codec, p, end, nvalues, dec, id, out);
 	}
 	PG_FINALLY();
 	{
@@ -745,7 +771,7 @@ decode_varlena(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsi
  * data/len are the chunk's bytes, whose checksum the caller has verified.
  */
 void
-TsChunkDecode(TsColumnType *ct, const char *data, Size len, void *zstd_dctx,
+TsChunkDecode(TsColumnType *ct, const char *data, Size len, TsDecoder *dec,
 			  const TsChunkId *id, TsDecodedChunk *out)
 {
 	const unsigned char *h = (const unsigned char *) data;
@@ -801,18 +827,17 @@ TsChunkDecode(TsColumnType *ct, const char *data, Size len, void *zstd_dctx,
 		unsigned long long content = ZSTD_getFrameContentSize(data + TS_CHUNK_HEADER_SIZE,
 															  len - TS_CHUNK_HEADER_SIZE);
 		size_t		got;
-		char	   *buf;
 
 		if (content != raw_size)
 			corrupt(id, "The compressed payload does not have the size its header gives.");
-		buf = palloc(Max(raw_size, 1));
-		got = ZSTD_decompressDCtx((ZSTD_DCtx *) zstd_dctx, buf, raw_size,
+		dec->raw = grow_buffer(dec->cxt, dec->raw, &dec->raw_size, raw_size);
+		got = ZSTD_decompressDCtx((ZSTD_DCtx *) dec->zstd, dec->raw, raw_size,
 								  data + TS_CHUNK_HEADER_SIZE, len - TS_CHUNK_HEADER_SIZE);
 		if (ZSTD_isError(got))
 			corrupt(id, psprintf("zstd: %s.", ZSTD_getErrorName(got)));
 		if (got != raw_size)
 			corrupt(id, "The compressed payload does not have the size its header gives.");
-		raw = (const unsigned char *) buf;
+		raw = (const unsigned char *) dec->raw;
 	}
 	else
 	{
@@ -824,8 +849,6 @@ TsChunkDecode(TsColumnType *ct, const char *data, Size len, void *zstd_dctx,
 	end = raw + raw_size;
 
 	out->nrows = nrows;
-	out->values = palloc(sizeof(Datum) * nrows);
-	out->isnull = palloc(sizeof(bool) * nrows);
 
 	/* NULLs */
 	nbitmap = (flags & TS_CHUNK_NULLS) ? (nrows + 7) / 8 : 0;
@@ -867,7 +890,7 @@ TsChunkDecode(TsColumnType *ct, const char *data, Size len, void *zstd_dctx,
 
 				if ((Size) (end - p) != (Size) nvalues * width)
 					corrupt(id, "The fixed-width values do not fill the payload.");
-				codes = palloc(sizeof(uint64) * Max(nvalues, 1));
+				codes = dec->codes;
 				read_planes(p, nvalues, width, codes);
 				if (codec == TS_CODEC_INT || codec == TS_CODEC_DECIMAL)
 				{
@@ -917,19 +940,16 @@ TsChunkDecode(TsColumnType *ct, const char *data, Size len, void *zstd_dctx,
 					else
 						out->values[i] = Int64GetDatum((int64) c);
 				}
-				pfree(codes);
 				break;
 			}
 		case TS_CODEC_TEXT:
 		case TS_CODEC_BYTES:
 		case TS_CODEC_SEND:
-			decode_varlena(ct, codec, p, end, nvalues, id, out);
+			decode_varlena(ct, codec, p, end, nvalues, dec, id, out);
 			break;
 		default:
 			corrupt(id, psprintf("Unknown codec %d.", codec));
 	}
-	if (raw != h + TS_CHUNK_HEADER_SIZE)
-		pfree((void *) raw);
 	error_context_stack = errcb.previous;
 }
 
@@ -981,6 +1001,7 @@ training_chunk_values(PG_FUNCTION_ARGS)
 	Oid			type = PG_GETARG_OID(1);
 	int32		typmod = PG_GETARG_INT32(2);
 	TsColumnType ct;
+	TsDecoder	dec;
 	TsDecodedChunk chunk;
 	Datum	   *texts;
 	Oid			outfn;
@@ -989,10 +1010,11 @@ training_chunk_values(PG_FUNCTION_ARGS)
 	int			dims[1];
 	int			lbs[1] = {1};
 	int			i;
-	void	   *dctx = TsZstdDecompressor(CurrentMemoryContext);
 
 	TsColumnTypeInit(&ct, type, typmod);
-	TsChunkDecode(&ct, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), dctx, NULL, &chunk);
+	TsDecoderInit(&dec, CurrentMemoryContext);
+	TsDecodedChunkInit(&chunk, CurrentMemoryContext);
+	TsChunkDecode(&ct, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &dec, NULL, &chunk);
 	getTypeOutputInfo(type, &outfn, &isvarlena);
 	fmgr_info(outfn, &out);
 	texts = palloc(sizeof(Datum) * chunk.nrows);

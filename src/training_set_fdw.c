@@ -93,6 +93,8 @@ typedef struct TsScanState
 	int			natts;
 	int			ndata;			/* stored columns: every attribute but split */
 	bool	   *needed;			/* by attribute index */
+	int		   *needed_cols;	/* the data columns needed, in order */
+	int			nneeded;
 	TsColumnType *types;		/* by data column */
 	bool		split_filtered;
 	List	   *splits;
@@ -105,7 +107,7 @@ typedef struct TsScanState
 	bool		pending;		/* chunk_slot holds the next group's first row */
 	bool		exhausted;		/* the index scan has returned its last row */
 	bool		finished;
-	void	   *dctx;
+	TsDecoder	decoder;
 
 	MemoryContext group_cxt;
 	TsDecodedChunk *cols;		/* by data column, for the current group */
@@ -357,8 +359,15 @@ tsBeginForeignScan(ForeignScanState *node, int eflags)
 		TsColumnTypeInit(&st->types[i], att->atttypid, att->atttypmod);
 	}
 	st->cols = palloc0(sizeof(TsDecodedChunk) * st->ndata);
+	st->needed_cols = palloc(sizeof(int) * st->ndata);
+	for (i = 0; i < st->ndata; i++)
+		if (st->needed[i])
+		{
+			TsDecodedChunkInit(&st->cols[i], estate->es_query_cxt);
+			st->needed_cols[st->nneeded++] = i;
+		}
 	st->group_cxt = AllocSetContextCreate(estate->es_query_cxt, "training set chunk group", ALLOCSET_DEFAULT_SIZES);
-	st->dctx = TsZstdDecompressor(estate->es_query_cxt);
+	TsDecoderInit(&st->decoder, estate->es_query_cxt);
 
 	nsp = get_namespace_oid("fs_internal", false);
 	chunks_id = get_relname_relid("training_chunks", nsp);
@@ -514,7 +523,8 @@ load_next_group(TsScanState *st)
 				id.version = st->opts.version;
 				id.chunk_no = g;
 				id.column_no = c + 1;
-				TsChunkDecode(&st->types[c], VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), st->dctx, &id, &st->cols[c]);
+				TsChunkDecode(&st->types[c], VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &st->decoder, &id,
+							  &st->cols[c]);
 				if (st->cols[c].nrows != nrows)
 					corrupt_group(st, g, c + 1, "The chunk's row count differs from its group's.");
 			}
@@ -548,33 +558,39 @@ tsIterateForeignScan(ForeignScanState *node)
 {
 	TsScanState *st = (TsScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	int			c;
+	Datum	   *values = slot->tts_values;
+	bool	   *isnull = slot->tts_isnull;
+	int			row,
+				k;
 
 	ExecClearTuple(slot);
-	while (st->row >= st->group_rows)
+	if (st->row >= st->group_rows)
 	{
-		if (st->finished || !load_next_group(st))
-			return slot;
-	}
-	for (c = 0; c < st->ndata; c++)
-	{
-		if (st->needed[c])
+		do
 		{
-			slot->tts_values[c] = st->cols[c].values[st->row];
-			slot->tts_isnull[c] = st->cols[c].isnull[st->row];
-		}
-		else
+			if (st->finished || !load_next_group(st))
+				return slot;
+		} while (st->group_rows == 0);
+		/* columns the query does not use stay NULL; the split is the group's */
+		for (k = 0; k < st->natts; k++)
 		{
-			slot->tts_values[c] = (Datum) 0;
-			slot->tts_isnull[c] = true;
+			values[k] = (Datum) 0;
+			isnull[k] = true;
+		}
+		if (st->opts.has_split)
+		{
+			values[st->ndata] = st->split_value;
+			isnull[st->ndata] = false;
 		}
 	}
-	if (st->opts.has_split)
+	row = st->row++;
+	for (k = 0; k < st->nneeded; k++)
 	{
-		slot->tts_values[st->ndata] = st->split_value;
-		slot->tts_isnull[st->ndata] = false;
+		int			c = st->needed_cols[k];
+
+		values[c] = st->cols[c].values[row];
+		isnull[c] = st->cols[c].isnull[row];
 	}
-	st->row++;
 	return ExecStoreVirtualTuple(slot);
 }
 
