@@ -109,7 +109,8 @@ typedef struct TsScanState
 	bool		finished;
 	TsDecoder	decoder;
 
-	MemoryContext group_cxt;
+	MemoryContext scan_cxt;		/* lives as long as the scan */
+	MemoryContext group_cxt;	/* reset before each chunk group */
 	TsDecodedChunk *cols;		/* by data column, for the current group */
 	Datum		split_value;
 	int			group_rows;
@@ -366,6 +367,7 @@ tsBeginForeignScan(ForeignScanState *node, int eflags)
 			TsDecodedChunkInit(&st->cols[i], estate->es_query_cxt);
 			st->needed_cols[st->nneeded++] = i;
 		}
+	st->scan_cxt = estate->es_query_cxt;
 	st->group_cxt = AllocSetContextCreate(estate->es_query_cxt, "training set chunk group", ALLOCSET_DEFAULT_SIZES);
 	TsDecoderInit(&st->decoder, estate->es_query_cxt);
 
@@ -403,8 +405,16 @@ corrupt_group(TsScanState *st, int32 chunk_no, int column_no, const char *detail
 static bool
 next_chunk_row(TsScanState *st)
 {
+	/*
+	 * In the scan's memory context: the index AM allocates scan-lifetime
+	 * state as it goes (btree's list of dead items to kill), which must not
+	 * land in a group's context.
+	 */
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+
 	if (!st->exhausted && !index_getnext_slot(st->scan, ForwardScanDirection, st->chunk_slot))
 		st->exhausted = true;
+	MemoryContextSwitchTo(old);
 	return !st->exhausted;
 }
 
@@ -598,8 +608,10 @@ static void
 tsReScanForeignScan(ForeignScanState *node)
 {
 	TsScanState *st = (TsScanState *) node->fdw_state;
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
 
 	index_rescan(st->scan, st->keys, 2, NULL, 0);
+	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->group_cxt);
 	st->pending = false;
 	st->exhausted = false;
