@@ -146,6 +146,7 @@ extern void TsDecodedChunkInit(TsDecodedChunk *chunk, MemoryContext cxt);
 extern void TsChunkDecode(TsColumnType *ct, const char *data, Size len, TsDecoder *dec,
 						  const TsChunkId *id, TsDecodedChunk *out);
 extern uint32 TsChunkChecksum(const char *data, Size len);
+extern void TsCorrupt(const TsChunkId *id, const char *detail, const char *detail_log) pg_attribute_noreturn();
 extern uint64 TsHashMix(uint64 h);
 extern void *TsZstdCompressor(MemoryContext owner);
 

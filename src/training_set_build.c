@@ -277,6 +277,8 @@ flush_group(TsBuilder *b, int split)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "writing chunk group %d failed: %s", b->next_chunk, SPI_result_code_string(rc));
 	SPI_freetuptable(SPI_tuptable);
+	elog(DEBUG1, "training set \"%s\" version %d: chunk group %d written, %d rows",
+		 b->set_name, b->version, b->next_chunk, g->nrows);
 	b->next_chunk++;
 
 	if (b->nprof > 0)

@@ -220,6 +220,15 @@ grow_buffer(MemoryContext cxt, char *buf, Size *size, Size need)
 	return MemoryContextAllocExtended(cxt, Max(*size, 1), MCXT_ALLOC_HUGE);
 }
 
+/* The name of a codec, for messages. */
+static const char *
+codec_name(int codec)
+{
+	static const char *const names[] = {"?", "bool", "int", "decimal", "float4", "float8", "text", "bytes", "send"};
+
+	return codec >= 0 && codec < lengthof(names) ? names[codec] : "?";
+}
+
 /* ----------------------------------------------------------------
  * Column types
  * ---------------------------------------------------------------- */
@@ -643,10 +652,12 @@ TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level)
  * Decoding
  * ---------------------------------------------------------------- */
 
-/* Reports a chunk that does not check out. */
-static void
-pg_attribute_noreturn()
-corrupt(const TsChunkId *id, const char *detail)
+/*
+ * Reports a chunk that does not check out, naming it when id does; detail_log
+ * (or NULL) goes to the server log only.
+ */
+void
+TsCorrupt(const TsChunkId *id, const char *detail, const char *detail_log)
 {
 	if (id && id->set_name)
 		ereport(ERROR,
@@ -654,11 +665,21 @@ corrupt(const TsChunkId *id, const char *detail)
 				 errmsg("training set \"%s\" version %d is corrupted: chunk group %d, column %d",
 						id->set_name, id->version, id->chunk_no, id->column_no),
 				 errdetail("%s", detail),
+				 detail_log ? errdetail_log("%s", detail_log) : 0,
 				 errhint("Recreate the training set with fs.create_training_set().")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("training set chunk is corrupted"),
 			 errdetail("%s", detail)));
+}
+
+/* TsCorrupt without a log detail. */
+static void
+pg_attribute_noreturn()
+corrupt(const TsChunkId *id, const char *detail)
+{
+	TsCorrupt(id, detail, NULL);
+	pg_unreachable();
 }
 
 /* Context line for errors raised while decoding (e.g. by a receive function). */
@@ -741,11 +762,16 @@ decode_varlena_values(TsColumnType *ct, uint8 codec, const unsigned char *p, con
 		pfree(si.data);
 }
 
-/* decode_varlena_values, with receive functions reading server-encoded bytes. */
+/*
+ * decode_varlena_values, with receive functions reading server-encoded
+ * bytes; a value they reject (a data or message format error) makes the
+ * chunk corrupted.
+ */
 static void
 decode_varlena(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsigned char *end,
 			   uint32 nvalues, TsDecoder *dec, const TsChunkId *id, TsDecodedChunk *out)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			client;
 
 	if (codec != TS_CODEC_SEND)
@@ -758,11 +784,21 @@ decode_varlena(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsi
 	{
 		decode_varlena_values(ct, codec, p, end, nvalues, dec, id, out);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		server_encoding_end(client);
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_PROTOCOL_VIOLATION &&
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		corrupt(id, psprintf("A value does not decode as %s: %s", format_type_be(ct->type), edata->message));
 	}
 	PG_END_TRY();
+	server_encoding_end(client);
 }
 
 /*
@@ -810,7 +846,8 @@ TsChunkDecode(TsColumnType *ct, const char *data, Size len, TsDecoder *dec,
 		h[5] != 0 || h[6] != 0 || h[7] != 0)
 		corrupt(id, "The chunk header has unknown flags.");
 	if (!(codec == ct->codec || (codec == TS_CODEC_DECIMAL && ct->codec == TS_CODEC_FLOAT8)))
-		corrupt(id, psprintf("The chunk has codec %d, but its column's type stores codec %d.", codec, ct->codec));
+		corrupt(id, psprintf("The chunk is stored as %s, but its column's type is stored as %s.",
+							 codec_name(codec), codec_name(ct->codec)));
 	if ((transform != 0 && codec != TS_CODEC_INT && codec != TS_CODEC_DECIMAL) ||
 		(codec == TS_CODEC_DECIMAL ? exponent > TS_MAX_DECIMAL_EXP : exponent != 0))
 		corrupt(id, psprintf("The chunk has transform %d and exponent %d.", transform, exponent));
@@ -969,13 +1006,12 @@ training_chunk_codec(PG_FUNCTION_ARGS)
 {
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
 	const unsigned char *h = (const unsigned char *) VARDATA_ANY(data);
-	static const char *const names[] = {"?", "bool", "int", "decimal", "float4", "float8", "text", "bytes", "send"};
 	StringInfoData s;
 
 	if (VARSIZE_ANY_EXHDR(data) < TS_CHUNK_HEADER_SIZE)
 		corrupt(NULL, "The chunk is shorter than its header.");
 	initStringInfo(&s);
-	appendStringInfoString(&s, h[1] < lengthof(names) ? names[h[1]] : "?");
+	appendStringInfoString(&s, codec_name(h[1]));
 	if (h[1] == TS_CODEC_DECIMAL)
 		appendStringInfo(&s, "(%d)", h[4]);
 	if (h[3] & TS_XFORM_DELTA)
@@ -1022,4 +1058,15 @@ training_chunk_values(PG_FUNCTION_ARGS)
 		texts[i] = chunk.isnull[i] ? (Datum) 0 : CStringGetTextDatum(OutputFunctionCall(&out, chunk.values[i]));
 	dims[0] = chunk.nrows;
 	PG_RETURN_ARRAYTYPE_P(construct_md_array(texts, chunk.isnull, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+PG_FUNCTION_INFO_V1(training_chunk_checksum);
+
+/* fs_internal.training_chunk_checksum(data bytea) RETURNS bigint: the CRC-32C stored with a chunk. */
+Datum
+training_chunk_checksum(PG_FUNCTION_ARGS)
+{
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_INT64((int64) TsChunkChecksum(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)));
 }

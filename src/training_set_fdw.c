@@ -393,12 +393,9 @@ static void
 pg_attribute_noreturn()
 corrupt_group(TsScanState *st, int32 chunk_no, int column_no, const char *detail)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("training set \"%s\" version %d is corrupted: chunk group %d, column %d",
-					st->opts.set_name, st->opts.version, chunk_no, column_no),
-			 errdetail("%s", detail),
-			 errhint("Recreate the training set with fs.create_training_set().")));
+	TsChunkId	id = {st->opts.set_name, st->opts.version, chunk_no, column_no};
+
+	TsCorrupt(&id, detail, NULL);
 }
 
 /* Moves chunk_slot to the next chunk row of the version; false at the end. */
@@ -525,14 +522,14 @@ load_next_group(TsScanState *st)
 				data = PG_DETOAST_DATUM_PACKED(d);
 				stored = (uint32) DatumGetInt64(slot_getattr(st->chunk_slot, Anum_chunk_checksum, &isnull));
 				computed = TsChunkChecksum(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
-				if (stored != computed)
-					corrupt_group(st, g, c + 1,
-								  psprintf("Its CRC-32C is %08x; %08x was recorded when it was written.",
-										   computed, stored));
 				id.set_name = st->opts.set_name;
 				id.version = st->opts.version;
 				id.chunk_no = g;
 				id.column_no = c + 1;
+				if (stored != computed)
+					TsCorrupt(&id, "Its checksum does not match the one recorded when it was written.",
+							  psprintf("Its CRC-32C is %08x; %08x was recorded when it was written.",
+									   computed, stored));
 				TsChunkDecode(&st->types[c], VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &st->decoder, &id,
 							  &st->cols[c]);
 				if (st->cols[c].nrows != nrows)

@@ -51,6 +51,10 @@ CREATE OR REPLACE FUNCTION fs_internal.training_chunk_codec(data bytea) RETURNS 
 	AS 'MODULE_PATHNAME', 'training_chunk_codec' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fs_internal.training_chunk_codec(bytea) IS
 	'internal: the encoding of a training set chunk, from its header';
+CREATE OR REPLACE FUNCTION fs_internal.training_chunk_checksum(data bytea) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'training_chunk_checksum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION fs_internal.training_chunk_checksum(bytea) IS
+	'internal: the CRC-32C of a training set chunk, as stored beside it';
 CREATE OR REPLACE FUNCTION fs_internal.training_chunk_values(data bytea, type regtype, typmod int DEFAULT -1)
 	RETURNS text[]
 	AS 'MODULE_PATHNAME', 'training_chunk_values' LANGUAGE C STABLE STRICT PARALLEL SAFE;
