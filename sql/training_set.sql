@@ -124,7 +124,7 @@ DECLARE
 	line text;
 BEGIN
 	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-		CONTINUE WHEN line LIKE '%Peak Group Memory%';	-- depends on the platform
+		CONTINUE WHEN line LIKE '%Peak Decode Memory%';	-- depends on the platform
 		RETURN NEXT line;
 	END LOOP;
 END
@@ -214,8 +214,8 @@ SELECT count(*) AS versions, (SELECT count(*) FROM fs.training_set_names WHERE n
 SELECT fs.drop_training_set('ts_churn');
 
 -- A creation that fails halfway (here a division by zero at spine row 20000,
--- after two chunk groups were written: the index-probe as-of join streams
--- the spine in its order) leaves nothing behind.
+-- after a chunk group of 16384 rows was written: the index-probe as-of join
+-- streams the spine in its order) leaves nothing behind.
 SET feature_store.asof_strategy = 'index_probe';
 SET client_min_messages = debug1;
 SELECT fs.create_training_set('ts_fail',

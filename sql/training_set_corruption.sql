@@ -16,9 +16,9 @@ SELECT fs.register_feature_view('tsc_events', 'tsc_user', 'tsc.events', 'user_id
 SELECT rows_written FROM fs.materialize('tsc_events');
 CREATE TABLE tsc.spine AS
 SELECT (i % 50)::int AS user_id, timestamptz '2024-02-01' + i * interval '1 minute' AS ts
-  FROM generate_series(1, 20000) AS i;
+  FROM generate_series(1, 40000) AS i;
 
--- 20000 rows: chunk groups 0 and 1 of 8192 rows, group 2 of 3616; a chunk
+-- 40000 rows: chunk groups 0 and 1 of 16384 rows, group 2 of 7232; a chunk
 -- per column, each stored the way its type and values suit.
 SELECT fs.create_training_set('tsc_set', 'tsc.spine', '{tsc_events:*}', 'user_id', 'ts');
 SELECT chunk_no, column_no, nrows, fs_internal.training_chunk_codec(data) AS codec,

@@ -33,15 +33,16 @@ SELECT (SELECT (count(*), sum(n), sum(item_id), sum(tsl_prices__price::numeric),
 		  FROM fs_data.tsl_set_v1_training) AS same_rows;
 SELECT split, count(*) FROM fs_data.tsl_set_v1_training GROUP BY 1 ORDER BY 1;
 
--- The decoded data of a scan is one chunk group (at most 8192 rows), a
--- small fraction of the whole set, whatever work_mem says.
+-- A scan holds one chunk group (at most 16384 rows) decompressed and decodes
+-- it 256 rows at a time: a small fraction of the whole set, whatever
+-- work_mem says.
 CREATE FUNCTION tsl.peak_kb(q text) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
 	line text;
 BEGIN
 	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-		IF line ~ 'Peak Group Memory' THEN
-			RETURN substring(line FROM 'Peak Group Memory: ([0-9]+) kB')::int;
+		IF line ~ 'Peak Decode Memory' THEN
+			RETURN substring(line FROM 'Peak Decode Memory: ([0-9]+) kB')::int;
 		END IF;
 	END LOOP;
 END

@@ -16,7 +16,8 @@
  *		uint8	flags		TS_CHUNK_NULLS, TS_CHUNK_ZSTD
  *		uint8	transform	TS_XFORM_DELTA (integers)
  *		uint8	exponent	decimal exponent of TS_CODEC_DECIMAL
- *		uint8	reserved[3]	zero
+ *		uint8	planes		the byte planes stored (bit b: byte b of the values)
+ *		uint8	reserved[2]	zero
  *		uint32	nrows		rows in the chunk
  *		uint32	nvalues		rows that are not NULL
  *		uint32	raw_size	payload bytes before compression
@@ -34,8 +35,8 @@
  *						type's binary send function writes it
  *
  * "Byte planes" means the first bytes of every value, then the second bytes
- * and so on: the high bytes of small numbers become long runs of zeros that
- * zstd removes.  Decoding trusts nothing: every length is checked before it
+ * and so on, leaving out the planes that are all zero (the high bytes of
+ * small numbers): less for zstd to store and to reproduce.  Decoding trusts nothing: every length is checked before it
  * is used, and a chunk that does not check out is reported as corrupted.
  */
 #ifndef TRAINING_SET_H
@@ -50,7 +51,7 @@
 #define TS_CHUNK_HEADER_SIZE	20
 
 /* Rows per chunk group; a group also closes when a column holds this many bytes. */
-#define TS_GROUP_ROWS			8192
+#define TS_GROUP_ROWS			16384
 #define TS_GROUP_MAX_BYTES		(16 * 1024 * 1024)
 
 /* The zstd level when the caller does not choose one (see README-training-sets.md). */
@@ -98,35 +99,10 @@ typedef struct TsColumnBuffer
 	StringInfoData lengths;		/* TEXT, BYTES, SEND: uint32 per value */
 } TsColumnBuffer;
 
-/*
- * What decoding reuses from one chunk to the next, so that a scan allocates
- * (and the kernel maps) its buffers once: they grow, never shrink.
- */
-typedef struct TsDecoder
-{
-	MemoryContext cxt;			/* where the buffers live */
-	void	   *zstd;			/* ZSTD_DCtx */
-	char	   *raw;			/* a decompressed payload */
-	Size		raw_size;
-	uint64	   *codes;			/* TS_GROUP_ROWS fixed-width codes or lengths */
-} TsDecoder;
+/* Rows decoded at a time from an open chunk: small enough for a row's columns to stay in cache. */
+#define TS_BATCH_ROWS			256
 
-/*
- * A decoded chunk: the values and NULL flags of its rows.  Decoding the next
- * chunk of the column into it reuses its arrays; TEXT and BYTES values point
- * into block, SEND values are allocated in the memory context current at
- * decoding.
- */
-typedef struct TsDecodedChunk
-{
-	int			nrows;
-	Datum	   *values;			/* TS_GROUP_ROWS */
-	bool	   *isnull;			/* TS_GROUP_ROWS */
-	char	   *block;
-	Size		block_size;
-} TsDecodedChunk;
-
-/* Where a chunk lives, for error messages. */
+/* Where a chunk lives, for error messages (set_name NULL: a chunk on its own). */
 typedef struct TsChunkId
 {
 	const char *set_name;
@@ -135,16 +111,49 @@ typedef struct TsChunkId
 	int32		column_no;
 } TsChunkId;
 
+/*
+ * A chunk opened for reading: its header and sizes checked, its payload
+ * decompressed; its rows are then decoded in order, a batch at a time.  A
+ * reader is reused from chunk to chunk of its column, so its buffers are
+ * allocated (and mapped by the kernel) once: they grow, never shrink.
+ */
+typedef struct TsChunkReader
+{
+	TsColumnType *ct;
+	MemoryContext cxt;			/* where the buffers live */
+	TsChunkId	id;
+	uint8		codec;
+	uint8		transform;
+	uint8		exponent;
+	uint8		planes;
+	bool		ascii;			/* TEXT values that are all ASCII */
+	int			nrows;
+	int			nvalues;
+	const unsigned char *bitmap;	/* NULL flags, or NULL without NULLs */
+	const unsigned char *data;	/* byte planes (fixed width) or the value bytes */
+	int			row;			/* the next row to decode */
+	int			value;			/* and its value */
+	int64		prev;			/* the last integer decoded (deltas) */
+	Size		offset;			/* bytes of the values decoded (varlena) */
+	uint32	   *lens;			/* TS_GROUP_ROWS value lengths (varlena) */
+	char	   *raw;			/* the decompressed payload */
+	Size		raw_size;
+	char	   *block;			/* TEXT and BYTES values of the last batch */
+	Size		block_size;
+	uint64		codes[TS_BATCH_ROWS];
+} TsChunkReader;
+
 /* training_set_codec.c */
 extern void TsColumnTypeInit(TsColumnType *ct, Oid type, int32 typmod);
 extern void TsColumnBufferInit(TsColumnBuffer *buf);
 extern void TsColumnBufferReset(TsColumnBuffer *buf);
 extern uint64 TsColumnAppend(TsColumnType *ct, TsColumnBuffer *buf, Datum value, bool isnull);
 extern bytea *TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level);
-extern void TsDecoderInit(TsDecoder *dec, MemoryContext cxt);
-extern void TsDecodedChunkInit(TsDecodedChunk *chunk, MemoryContext cxt);
-extern void TsChunkDecode(TsColumnType *ct, const char *data, Size len, TsDecoder *dec,
-						  const TsChunkId *id, TsDecodedChunk *out);
+extern void *TsZstdDecompressor(MemoryContext owner);
+extern void TsChunkReaderInit(TsChunkReader *r, TsColumnType *ct, MemoryContext cxt);
+extern void TsChunkOpen(TsChunkReader *r, const char *data, Size len, void *zstd_dctx, const TsChunkId *id);
+extern void TsChunkRead(TsChunkReader *r, int n, Datum *values, bool *isnull, int stride);
+extern Size TsChunkReaderMemory(TsChunkReader *r);
 extern uint32 TsChunkChecksum(const char *data, Size len);
 extern void TsCorrupt(const TsChunkId *id, const char *detail, const char *detail_log) pg_attribute_noreturn();
 extern uint64 TsHashMix(uint64 h);

@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
+#include "port/pg_bitutils.h"
 #include "port/pg_crc32c.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -106,43 +107,37 @@ bit_width(uint64 v)
 
 /*
  * Appends n unsigned values of width bytes as byte planes, little-endian:
- * byte 0 of every value, then byte 1, and so on.
+ * byte 0 of every value, then byte 1, and so on, leaving out the planes
+ * whose bytes are all zero.  Returns the mask of the planes written.
  */
-static void
+static uint8
 append_planes(StringInfo out, const uint64 *vals, int n, int width)
 {
+	uint64		any = 0;
+	uint8		mask = 0;
 	unsigned char *p;
 	int			b,
 				i;
 
-	enlargeStringInfo(out, n * width);
+	for (i = 0; i < n; i++)
+		any |= vals[i];
+	for (b = 0; b < width; b++)
+		if ((any >> (8 * b)) & 0xff)
+			mask |= 1 << b;
+	enlargeStringInfo(out, n * pg_popcount32(mask));
 	p = (unsigned char *) out->data + out->len;
 	for (b = 0; b < width; b++)
 	{
 		int			shift = 8 * b;
 
+		if (!(mask & (1 << b)))
+			continue;
 		for (i = 0; i < n; i++)
 			*p++ = (vals[i] >> shift) & 0xff;
 	}
-	out->len += n * width;
+	out->len = (char *) p - out->data;
 	out->data[out->len] = '\0';
-}
-
-/* Reads n values of width bytes from byte planes at p (n * width bytes). */
-static void
-read_planes(const unsigned char *p, int n, int width, uint64 *vals)
-{
-	int			b,
-				i;
-
-	memset(vals, 0, sizeof(uint64) * n);
-	for (b = 0; b < width; b++)
-	{
-		int			shift = 8 * b;
-
-		for (i = 0; i < n; i++)
-			vals[i] |= (uint64) *p++ << shift;
-	}
+	return mask;
 }
 
 /* ----------------------------------------------------------------
@@ -177,35 +172,36 @@ TsZstdCompressor(MemoryContext owner)
 	return cctx;
 }
 
-/* A decoder whose buffers and zstd context live as long as the memory context cxt. */
-void
-TsDecoderInit(TsDecoder *dec, MemoryContext cxt)
+/* A zstd decompression context that lives as long as the memory context owner. */
+void *
+TsZstdDecompressor(MemoryContext owner)
 {
 	ZSTD_DCtx  *dctx = ZSTD_createDCtx();
 	MemoryContextCallback *cb;
 
 	if (dctx == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a zstd decompression context")));
-	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+	cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
 	cb->func = free_dctx;
 	cb->arg = dctx;
-	MemoryContextRegisterResetCallback(cxt, cb);
-	dec->cxt = cxt;
-	dec->zstd = dctx;
-	dec->raw = NULL;
-	dec->raw_size = 0;
-	dec->codes = MemoryContextAlloc(cxt, sizeof(uint64) * TS_GROUP_ROWS);
+	MemoryContextRegisterResetCallback(owner, cb);
+	return dctx;
 }
 
-/* The arrays a column's decoded chunks reuse, in memory context cxt. */
+/* A reader for the chunks of a column of type ct, with its buffers in cxt. */
 void
-TsDecodedChunkInit(TsDecodedChunk *chunk, MemoryContext cxt)
+TsChunkReaderInit(TsChunkReader *r, TsColumnType *ct, MemoryContext cxt)
 {
-	chunk->nrows = 0;
-	chunk->values = MemoryContextAlloc(cxt, sizeof(Datum) * TS_GROUP_ROWS);
-	chunk->isnull = MemoryContextAlloc(cxt, sizeof(bool) * TS_GROUP_ROWS);
-	chunk->block = NULL;
-	chunk->block_size = 0;
+	memset(r, 0, sizeof(*r));
+	r->ct = ct;
+	r->cxt = cxt;
+}
+
+/* The memory a reader holds. */
+Size
+TsChunkReaderMemory(TsChunkReader *r)
+{
+	return sizeof(*r) + r->raw_size + r->block_size + (r->lens ? sizeof(uint32) * TS_GROUP_ROWS : 0);
 }
 
 /* A buffer of at least need bytes in cxt: buf if it is large enough, else a larger one. */
@@ -227,6 +223,26 @@ codec_name(int codec)
 	static const char *const names[] = {"?", "bool", "int", "decimal", "float4", "float8", "text", "bytes", "send"};
 
 	return codec >= 0 && codec < lengthof(names) ? names[codec] : "?";
+}
+
+/* The bytes per value of the byte planes of a codec's chunks (0: none). */
+static int
+planed_width(int codec)
+{
+	switch (codec)
+	{
+		case TS_CODEC_INT:
+		case TS_CODEC_DECIMAL:
+		case TS_CODEC_FLOAT8:
+			return 8;			/* values */
+		case TS_CODEC_FLOAT4:
+		case TS_CODEC_TEXT:
+		case TS_CODEC_BYTES:
+		case TS_CODEC_SEND:
+			return 4;			/* values, or lengths */
+		default:
+			return 0;
+	}
 }
 
 /* ----------------------------------------------------------------
@@ -533,6 +549,7 @@ TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level)
 	uint8		flags = 0;
 	uint8		transform = 0;
 	uint8		exponent = 0;
+	uint8		planes = 0;
 	int			n = buf->nvalues;
 	int			i;
 	bytea	   *result;
@@ -583,7 +600,7 @@ TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level)
 				}
 				else
 					memcpy(codes, buf->values.data, sizeof(uint64) * n);
-				append_planes(&raw, codes, n, 8);
+				planes = append_planes(&raw, codes, n, 8);
 				pfree(codes);
 				pfree(ints);
 				break;
@@ -599,7 +616,7 @@ TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level)
 					memcpy(&bits, buf->values.data + 4 * i, 4);
 					codes[i] = bits;
 				}
-				append_planes(&raw, codes, n, 4);
+				planes = append_planes(&raw, codes, n, 4);
 				pfree(codes);
 				break;
 			}
@@ -611,7 +628,7 @@ TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level)
 
 				for (i = 0; i < n; i++)
 					lens[i] = get_u32((unsigned char *) buf->lengths.data + 4 * i);
-				append_planes(&raw, lens, n, 4);
+				planes = append_planes(&raw, lens, n, 4);
 				appendBinaryStringInfo(&raw, buf->values.data, buf->values.len);
 				pfree(lens);
 				break;
@@ -638,7 +655,8 @@ TsChunkEncode(TsColumnType *ct, TsColumnBuffer *buf, void *zstd_cctx, int level)
 	header[2] = flags;
 	header[3] = transform;
 	header[4] = exponent;
-	header[5] = header[6] = header[7] = 0;
+	header[5] = planes;
+	header[6] = header[7] = 0;
 	put_u32(header + 8, buf->nrows);
 	put_u32(header + 12, n);
 	put_u32(header + 16, raw.len);
@@ -694,95 +712,322 @@ decode_error_context(void *arg)
 }
 
 /*
- * Decodes the values of a TEXT, BYTES or SEND chunk: nvalues uint32 lengths
- * as byte planes, then the values, from p to end (out->isnull is filled).
+ * Reads k values, from the first-th on, out of the byte planes in mask at
+ * data, which hold nvalues values each.
  */
 static void
-decode_varlena_values(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsigned char *end,
-					  uint32 nvalues, TsDecoder *dec, const TsChunkId *id, TsDecodedChunk *out)
+read_planes(const unsigned char *data, int nvalues, uint8 mask, int first, int k, uint64 *vals)
 {
-	uint64	   *lens = dec->codes;
-	uint64		total = 0;
+	int			b,
+				i,
+				j = 0;
+
+	if (mask == 1)
+	{
+		/* one byte per value, the common case of small numbers and lengths */
+		for (i = 0; i < k; i++)
+			vals[i] = data[first + i];
+		return;
+	}
+	memset(vals, 0, sizeof(uint64) * k);
+	for (b = 0; b < 8; b++)
+	{
+		const unsigned char *src;
+		int			shift = 8 * b;
+
+		if (!(mask & (1 << b)))
+			continue;
+		src = data + (Size) j++ * nvalues + first;
+		for (i = 0; i < k; i++)
+			vals[i] |= (uint64) src[i] << shift;
+	}
+}
+
+/* Whether n bytes are all ASCII characters other than NUL. */
+static bool
+all_ascii(const unsigned char *p, Size n)
+{
+	unsigned char bad = 0;
+	Size		i;
+
+	for (i = 0; i < n; i++)
+		bad |= (p[i] & 0x80) | (p[i] == 0);
+	return bad == 0;
+}
+
+/*
+ * Opens a chunk of r's column: checks its header against its size and its
+ * column's type, decompresses its payload into r's buffer, and checks the
+ * payload's layout (the NULL bitmap, the size of the values, every length
+ * of varlena values).  data/len are the chunk's bytes, whose checksum the
+ * caller has verified; the reader keeps no pointer into them.
+ */
+void
+TsChunkOpen(TsChunkReader *r, const char *data, Size len, void *zstd_dctx, const TsChunkId *id)
+{
+	const unsigned char *h = (const unsigned char *) data;
+	TsColumnType *ct = r->ct;
+	const TsChunkId *cid = &r->id;
+	uint8		codec,
+				flags;
+	uint32		nrows,
+				nvalues,
+				raw_size;
+	const unsigned char *p;
+	const unsigned char *end;
+	Size		nbitmap;
+	int			planes_bytes;
+
+	if (id)
+		r->id = *id;
+	else
+		memset(&r->id, 0, sizeof(r->id));
+
+	if (len < TS_CHUNK_HEADER_SIZE)
+		corrupt(cid, psprintf("The chunk has %zu bytes, fewer than its header.", len));
+	if (h[0] != TS_CHUNK_FORMAT)
+		corrupt(cid, psprintf("Unknown chunk format %d.", h[0]));
+	codec = h[1];
+	flags = h[2];
+	r->transform = h[3];
+	r->exponent = h[4];
+	r->planes = h[5];
+	nrows = get_u32(h + 8);
+	nvalues = get_u32(h + 12);
+	raw_size = get_u32(h + 16);
+	if ((flags & ~(TS_CHUNK_NULLS | TS_CHUNK_ZSTD)) != 0 || (r->transform & ~TS_XFORM_DELTA) != 0 ||
+		h[6] != 0 || h[7] != 0)
+		corrupt(cid, "The chunk header has unknown flags.");
+	if (!(codec == ct->codec || (codec == TS_CODEC_DECIMAL && ct->codec == TS_CODEC_FLOAT8)))
+		corrupt(cid, psprintf("The chunk is stored as %s, but its column's type is stored as %s.",
+							  codec_name(codec), codec_name(ct->codec)));
+	if ((r->transform != 0 && codec != TS_CODEC_INT && codec != TS_CODEC_DECIMAL) ||
+		(codec == TS_CODEC_DECIMAL ? r->exponent > TS_MAX_DECIMAL_EXP : r->exponent != 0))
+		corrupt(cid, psprintf("The chunk has transform %d and exponent %d.", r->transform, r->exponent));
+	if ((r->planes >> planed_width(codec)) != 0)
+		corrupt(cid, psprintf("The chunk has byte planes 0x%02x.", r->planes));
+	if (nrows == 0 || nrows > TS_GROUP_ROWS || nvalues > nrows)
+		corrupt(cid, psprintf("The chunk claims %u rows with %u values.", nrows, nvalues));
+	if (((flags & TS_CHUNK_NULLS) != 0) != (nvalues < nrows))
+		corrupt(cid, "The chunk's null flag does not match its value count.");
+	if (raw_size >= MaxAllocSize)
+		corrupt(cid, psprintf("The chunk claims a payload of %u bytes.", raw_size));
+
+	/* The payload, decompressed to exactly raw_size bytes. */
+	if (flags & TS_CHUNK_ZSTD)
+	{
+		unsigned long long content = ZSTD_getFrameContentSize(data + TS_CHUNK_HEADER_SIZE,
+															  len - TS_CHUNK_HEADER_SIZE);
+		size_t		got;
+
+		if (content != raw_size)
+			corrupt(cid, "The compressed payload does not have the size its header gives.");
+		r->raw = grow_buffer(r->cxt, r->raw, &r->raw_size, raw_size);
+		got = ZSTD_decompressDCtx((ZSTD_DCtx *) zstd_dctx, r->raw, raw_size,
+								  data + TS_CHUNK_HEADER_SIZE, len - TS_CHUNK_HEADER_SIZE);
+		if (ZSTD_isError(got))
+			corrupt(cid, psprintf("zstd: %s.", ZSTD_getErrorName(got)));
+		if (got != raw_size)
+			corrupt(cid, "The compressed payload does not have the size its header gives.");
+		p = (const unsigned char *) r->raw;
+	}
+	else
+	{
+		if (len - TS_CHUNK_HEADER_SIZE != raw_size)
+			corrupt(cid, "The payload does not have the size its header gives.");
+		r->raw = grow_buffer(r->cxt, r->raw, &r->raw_size, raw_size);
+		memcpy(r->raw, h + TS_CHUNK_HEADER_SIZE, raw_size);
+		p = (const unsigned char *) r->raw;
+	}
+	end = p + raw_size;
+
+	/* NULLs */
+	nbitmap = (flags & TS_CHUNK_NULLS) ? (nrows + 7) / 8 : 0;
+	if ((Size) (end - p) < nbitmap)
+		corrupt(cid, "The payload is shorter than its null bitmap.");
+	r->bitmap = NULL;
+	if (nbitmap > 0)
+	{
+		uint32		nulls = 0;
+		Size		i;
+
+		for (i = 0; i < nbitmap; i++)
+			nulls += pg_popcount32(p[i]);
+		if ((nrows % 8) != 0 && (p[nbitmap - 1] >> (nrows % 8)) != 0)
+			corrupt(cid, "The null bitmap has bits past the last row.");
+		if (nrows - nulls != nvalues)
+			corrupt(cid, "The null bitmap does not match the value count.");
+		r->bitmap = p;
+		p += nbitmap;
+	}
+
+	/* The values: their size, or every length and their sum. */
+	planes_bytes = pg_popcount32(r->planes);
+	switch (codec)
+	{
+		case TS_CODEC_BOOL:
+			if ((Size) (end - p) != nvalues)
+				corrupt(cid, "The boolean values do not fill the payload.");
+			break;
+		case TS_CODEC_INT:
+		case TS_CODEC_DECIMAL:
+		case TS_CODEC_FLOAT8:
+		case TS_CODEC_FLOAT4:
+			if ((Size) (end - p) != (Size) nvalues * planes_bytes)
+				corrupt(cid, "The fixed-width values do not fill the payload.");
+			break;
+		case TS_CODEC_TEXT:
+		case TS_CODEC_BYTES:
+		case TS_CODEC_SEND:
+			{
+				uint64		total = 0;
+				int			v,
+							k,
+							i;
+
+				if ((Size) (end - p) < (Size) nvalues * planes_bytes)
+					corrupt(cid, "The payload is shorter than its value lengths.");
+				if (r->lens == NULL)
+					r->lens = MemoryContextAlloc(r->cxt, sizeof(uint32) * TS_GROUP_ROWS);
+				for (v = 0; v < (int) nvalues; v += k)
+				{
+					k = Min(TS_BATCH_ROWS, (int) nvalues - v);
+					read_planes(p, nvalues, r->planes, v, k, r->codes);
+					for (i = 0; i < k; i++)
+					{
+						if (r->codes[i] > MaxAllocSize - VARHDRSZ)
+							corrupt(cid, "A value is longer than any value can be.");
+						r->lens[v + i] = (uint32) r->codes[i];
+						total += r->codes[i];
+					}
+				}
+				p += (Size) nvalues * planes_bytes;
+				if (total != (uint64) (end - p))
+					corrupt(cid, "The value lengths do not add up to the payload size.");
+				/* plain ASCII text (the common case) is valid in any server encoding */
+				r->ascii = codec == TS_CODEC_TEXT && all_ascii(p, total);
+				break;
+			}
+		default:
+			corrupt(cid, psprintf("Unknown codec %d.", codec));
+	}
+	r->codec = codec;
+	r->nrows = nrows;
+	r->nvalues = nvalues;
+	r->data = p;
+	r->row = 0;
+	r->value = 0;
+	r->prev = 0;
+	r->offset = 0;
+}
+
+/* Decodes k fixed-width values into r->codes (integers and decimals undone). */
+static void
+read_fixed(TsChunkReader *r, int k)
+{
+	int			v;
+
+	read_planes(r->data, r->nvalues, r->planes, r->value, k, r->codes);
+	if (r->codec != TS_CODEC_INT && r->codec != TS_CODEC_DECIMAL)
+		return;
+	for (v = 0; v < k; v++)
+	{
+		int64		x = unzigzag(r->codes[v]);
+
+		if ((r->transform & TS_XFORM_DELTA) && r->value + v > 0)
+			x = (int64) ((uint64) r->prev + (uint64) x);
+		r->prev = x;
+		r->codes[v] = (uint64) x;
+	}
+}
+
+/*
+ * Decodes k TEXT, BYTES or SEND values into vals[i * stride] (NULL rows
+ * skipped by isnull, over n rows).  TEXT and BYTES values go to r->block, SEND values
+ * are allocated in the current memory context.
+ */
+static void
+read_varlena(TsChunkReader *r, int n, int k, Datum *vals, const bool *isnull, int stride)
+{
+	const unsigned char *src = r->data + r->offset;
+	const uint32 *lens = r->lens + r->value;
 	char	   *block = NULL;
 	StringInfoData si;
 	int			i,
-				v;
+				v = 0;
 
-	if ((Size) (end - p) < (Size) nvalues * 4)
-		corrupt(id, "The payload is shorter than its value lengths.");
-	read_planes(p, nvalues, 4, lens);
-	p += (Size) nvalues * 4;
-	for (v = 0; v < (int) nvalues; v++)
-	{
-		if (lens[v] > MaxAllocSize - VARHDRSZ)
-			corrupt(id, "A value is longer than any value can be.");
-		total += lens[v];
-	}
-	if (total != (uint64) (end - p))
-		corrupt(id, "The value lengths do not add up to the payload size.");
-
-	if (codec == TS_CODEC_SEND)
+	if (r->codec == TS_CODEC_SEND)
 		initStringInfo(&si);
 	else
 	{
-		/* one block holds every value, each INTALIGNed with a 4-byte header */
-		out->block = grow_buffer(dec->cxt, out->block, &out->block_size, total + (Size) nvalues * (VARHDRSZ + 3));
-		block = out->block;
+		Size		total = 0;
+
+		for (i = 0; i < k; i++)
+			total += lens[i];
+		/* at most a 4-byte header and 3 bytes of alignment per value */
+		r->block = grow_buffer(r->cxt, r->block, &r->block_size, total + (Size) k * (VARHDRSZ + 3) + 3);
+		block = r->block;
 	}
-	for (i = 0, v = 0; i < out->nrows; i++)
+	for (i = 0; i < n; i++)
 	{
 		uint32		l;
 
-		if (out->isnull[i])
+		if (isnull[i * stride])
 		{
-			out->values[i] = (Datum) 0;
+			vals[i * stride] = (Datum) 0;
 			continue;
 		}
-		l = (uint32) lens[v++];
-		if (codec == TS_CODEC_SEND)
+		l = lens[v++];
+		if (r->codec == TS_CODEC_SEND)
 		{
 			resetStringInfo(&si);
-			appendBinaryStringInfo(&si, (const char *) p, l);
-			out->values[i] = ReceiveFunctionCall(&ct->recv, &si, ct->ioparam, ct->typmod);
+			appendBinaryStringInfo(&si, (const char *) src, l);
+			vals[i * stride] = ReceiveFunctionCall(&r->ct->recv, &si, r->ct->ioparam, r->ct->typmod);
 		}
 		else
 		{
-			struct varlena *t = (struct varlena *) block;
+			struct varlena *t;
 
-			if (codec == TS_CODEC_TEXT && !pg_verifymbstr((const char *) p, l, true))
-				corrupt(id, "A text value is not valid in the database encoding.");
-			SET_VARSIZE(t, VARHDRSZ + l);
-			memcpy(VARDATA(t), p, l);
-			out->values[i] = PointerGetDatum(t);
-			block += INTALIGN(VARHDRSZ + l);
+			if (r->codec == TS_CODEC_TEXT && !r->ascii && !pg_verifymbstr((const char *) src, l, true))
+				corrupt(&r->id, "A text value is not valid in the database encoding.");
+			if (VARHDRSZ_SHORT + l <= VARATT_SHORT_MAX)
+			{
+				/* a short value gets a 1-byte header, as in a heap tuple */
+				t = (struct varlena *) block;
+				SET_VARSIZE_SHORT(t, VARHDRSZ_SHORT + l);
+				memcpy(VARDATA_SHORT(t), src, l);
+				block += VARHDRSZ_SHORT + l;
+			}
+			else
+			{
+				t = (struct varlena *) INTALIGN(block);
+				SET_VARSIZE(t, VARHDRSZ + l);
+				memcpy(VARDATA(t), src, l);
+				block = (char *) t + VARHDRSZ + l;
+			}
+			vals[i * stride] = PointerGetDatum(t);
 		}
-		p += l;
+		src += l;
+		r->offset += l;
 	}
-	if (codec == TS_CODEC_SEND)
+	if (r->codec == TS_CODEC_SEND)
 		pfree(si.data);
 }
 
 /*
- * decode_varlena_values, with receive functions reading server-encoded
- * bytes; a value they reject (a data or message format error) makes the
- * chunk corrupted.
+ * read_varlena for SEND values: receive functions read server-encoded
+ * bytes, and a value they reject (a data or message format error) makes
+ * the chunk corrupted.
  */
 static void
-decode_varlena(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsigned char *end,
-			   uint32 nvalues, TsDecoder *dec, const TsChunkId *id, TsDecodedChunk *out)
+read_send(TsChunkReader *r, int n, int k, Datum *vals, const bool *isnull, int stride)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	int			client;
+	int			client = server_encoding_begin();
 
-	if (codec != TS_CODEC_SEND)
-	{
-		decode_varlena_values(ct, codec, p, end, nvalues, dec, id, out);
-		return;
-	}
-	client = server_encoding_begin();
 	PG_TRY();
 	{
-		decode_varlena_values(ct, codec, p, end, nvalues, dec, id, out);
+		read_varlena(r, n, k, vals, isnull, stride);
 	}
 	PG_CATCH();
 	{
@@ -795,198 +1040,147 @@ decode_varlena(TsColumnType *ct, uint8 codec, const unsigned char *p, const unsi
 			ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
 			PG_RE_THROW();
 		FlushErrorState();
-		corrupt(id, psprintf("A value does not decode as %s: %s", format_type_be(ct->type), edata->message));
+		corrupt(&r->id, psprintf("A value does not decode as %s: %s", format_type_be(r->ct->type), edata->message));
 	}
 	PG_END_TRY();
 	server_encoding_end(client);
 }
 
 /*
- * Decodes a chunk of a column of type ct into out (arrays allocated in the
- * current memory context; values point into memory allocated there too).
- * data/len are the chunk's bytes, whose checksum the caller has verified.
+ * Sets values[i * stride] for the n rows of a batch from the k decoded codes
+ * in r->codes, with expr computing a value from the code c; NULL rows get 0.
+ */
+#define FILL_VALUES(expr) \
+	do { \
+		if (k == n) \
+			for (i = 0; i < n; i++) \
+			{ \
+				uint64		c = r->codes[i]; \
+				values[i * stride] = (expr); \
+			} \
+		else \
+			for (i = 0, v = 0; i < n; i++) \
+			{ \
+				uint64		c; \
+				if (isnull[i * stride]) \
+				{ \
+					values[i * stride] = (Datum) 0; \
+					continue; \
+				} \
+				c = r->codes[v++]; \
+				values[i * stride] = (expr); \
+			} \
+	} while (0)
+
+/* The float8 whose bits are c. */
+static inline Datum
+float8_bits(uint64 c)
+{
+	float8		f;
+
+	memcpy(&f, &c, 8);
+	return Float8GetDatum(f);
+}
+
+/* The float4 whose bits are the low half of c. */
+static inline Datum
+float4_bits(uint64 c)
+{
+	uint32		bits = (uint32) c;
+	float4		f;
+
+	memcpy(&f, &bits, 4);
+	return Float4GetDatum(f);
+}
+
+/*
+ * Decodes the next n rows (at most TS_BATCH_ROWS) of an open chunk into
+ * values[i * stride] and isnull[i * stride] (i < n): a batch of rows laid out
+ * row by row.  TEXT and BYTES values stay valid until the next call.
  */
 void
-TsChunkDecode(TsColumnType *ct, const char *data, Size len, TsDecoder *dec,
-			  const TsChunkId *id, TsDecodedChunk *out)
+TsChunkRead(TsChunkReader *r, int n, Datum *values, bool *isnull, int stride)
 {
-	const unsigned char *h = (const unsigned char *) data;
-	uint8		codec,
-				flags,
-				transform,
-				exponent;
-	uint32		nrows,
-				nvalues,
-				raw_size;
-	const unsigned char *raw;
-	const unsigned char *p;
-	const unsigned char *end;
-	Size		nbitmap;
+	ErrorContextCallback errcb;
+	int			k = 0;
 	int			i,
 				v;
-	ErrorContextCallback errcb;
 
+	Assert(n > 0 && n <= TS_BATCH_ROWS && r->row + n <= r->nrows);
 	errcb.callback = decode_error_context;
-	errcb.arg = (void *) id;
+	errcb.arg = (void *) &r->id;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	if (len < TS_CHUNK_HEADER_SIZE)
-		corrupt(id, psprintf("The chunk has %zu bytes, fewer than its header.", len));
-	if (h[0] != TS_CHUNK_FORMAT)
-		corrupt(id, psprintf("Unknown chunk format %d.", h[0]));
-	codec = h[1];
-	flags = h[2];
-	transform = h[3];
-	exponent = h[4];
-	nrows = get_u32(h + 8);
-	nvalues = get_u32(h + 12);
-	raw_size = get_u32(h + 16);
-	if ((flags & ~(TS_CHUNK_NULLS | TS_CHUNK_ZSTD)) != 0 || (transform & ~TS_XFORM_DELTA) != 0 ||
-		h[5] != 0 || h[6] != 0 || h[7] != 0)
-		corrupt(id, "The chunk header has unknown flags.");
-	if (!(codec == ct->codec || (codec == TS_CODEC_DECIMAL && ct->codec == TS_CODEC_FLOAT8)))
-		corrupt(id, psprintf("The chunk is stored as %s, but its column's type is stored as %s.",
-							 codec_name(codec), codec_name(ct->codec)));
-	if ((transform != 0 && codec != TS_CODEC_INT && codec != TS_CODEC_DECIMAL) ||
-		(codec == TS_CODEC_DECIMAL ? exponent > TS_MAX_DECIMAL_EXP : exponent != 0))
-		corrupt(id, psprintf("The chunk has transform %d and exponent %d.", transform, exponent));
-	if (nrows == 0 || nrows > TS_GROUP_ROWS || nvalues > nrows)
-		corrupt(id, psprintf("The chunk claims %u rows with %u values.", nrows, nvalues));
-	if (((flags & TS_CHUNK_NULLS) != 0) != (nvalues < nrows))
-		corrupt(id, "The chunk's null flag does not match its value count.");
-	if (raw_size >= MaxAllocSize)
-		corrupt(id, psprintf("The chunk claims a payload of %u bytes.", raw_size));
-
-	/* The payload, decompressed to exactly raw_size bytes. */
-	if (flags & TS_CHUNK_ZSTD)
+	if (r->bitmap)
 	{
-		unsigned long long content = ZSTD_getFrameContentSize(data + TS_CHUNK_HEADER_SIZE,
-															  len - TS_CHUNK_HEADER_SIZE);
-		size_t		got;
+		/* batches start at multiples of TS_BATCH_ROWS: a byte of flags at a time */
+		const unsigned char *bits = r->bitmap + r->row / 8;
 
-		if (content != raw_size)
-			corrupt(id, "The compressed payload does not have the size its header gives.");
-		dec->raw = grow_buffer(dec->cxt, dec->raw, &dec->raw_size, raw_size);
-		got = ZSTD_decompressDCtx((ZSTD_DCtx *) dec->zstd, dec->raw, raw_size,
-								  data + TS_CHUNK_HEADER_SIZE, len - TS_CHUNK_HEADER_SIZE);
-		if (ZSTD_isError(got))
-			corrupt(id, psprintf("zstd: %s.", ZSTD_getErrorName(got)));
-		if (got != raw_size)
-			corrupt(id, "The compressed payload does not have the size its header gives.");
-		raw = (const unsigned char *) dec->raw;
-	}
-	else
-	{
-		if (len - TS_CHUNK_HEADER_SIZE != raw_size)
-			corrupt(id, "The payload does not have the size its header gives.");
-		raw = h + TS_CHUNK_HEADER_SIZE;
-	}
-	p = raw;
-	end = raw + raw_size;
-
-	out->nrows = nrows;
-
-	/* NULLs */
-	nbitmap = (flags & TS_CHUNK_NULLS) ? (nrows + 7) / 8 : 0;
-	if ((Size) (end - p) < nbitmap)
-		corrupt(id, "The payload is shorter than its null bitmap.");
-	if (nbitmap > 0)
-	{
-		uint32		nulls = 0;
-
-		for (i = 0; i < (int) nrows; i++)
+		StaticAssertStmt(TS_BATCH_ROWS % 8 == 0, "batches must start on a byte of the null bitmap");
+		Assert(r->row % 8 == 0);
+		for (i = 0; i < n; i += 8)
 		{
-			out->isnull[i] = (p[i / 8] >> (i % 8)) & 1;
-			nulls += out->isnull[i];
+			unsigned int b = bits[i / 8];
+			int			j;
+
+			for (j = 0; j < 8 && i + j < n; j++)
+				isnull[(i + j) * stride] = (b >> j) & 1;
+			k += Min(8, n - i) - pg_popcount32(b);
 		}
-		if ((nrows % 8) != 0 && (p[nbitmap - 1] >> (nrows % 8)) != 0)
-			corrupt(id, "The null bitmap has bits past the last row.");
-		if (nrows - nulls != nvalues)
-			corrupt(id, "The null bitmap does not match the value count.");
-		p += nbitmap;
 	}
 	else
-		memset(out->isnull, 0, sizeof(bool) * nrows);
+	{
+		for (i = 0; i < n; i++)
+			isnull[i * stride] = false;
+		k = n;
+	}
 
-	switch (codec)
+	switch (r->codec)
 	{
 		case TS_CODEC_BOOL:
-			if ((Size) (end - p) != nvalues)
-				corrupt(id, "The boolean values do not fill the payload.");
-			for (i = 0, v = 0; i < (int) nrows; i++)
-				out->values[i] = out->isnull[i] ? (Datum) 0 : BoolGetDatum(p[v++] != 0);
-			break;
-		case TS_CODEC_INT:
-		case TS_CODEC_DECIMAL:
-		case TS_CODEC_FLOAT8:
-		case TS_CODEC_FLOAT4:
 			{
-				int			width = codec == TS_CODEC_FLOAT4 ? 4 : 8;
-				uint64	   *codes;
+				const unsigned char *src = r->data + r->value;
 
-				if ((Size) (end - p) != (Size) nvalues * width)
-					corrupt(id, "The fixed-width values do not fill the payload.");
-				codes = dec->codes;
-				read_planes(p, nvalues, width, codes);
-				if (codec == TS_CODEC_INT || codec == TS_CODEC_DECIMAL)
-				{
-					int64		prev = 0;
-
-					for (v = 0; v < (int) nvalues; v++)
-					{
-						int64		x = unzigzag(codes[v]);
-
-						if (transform & TS_XFORM_DELTA)
-							x = v == 0 ? x : (int64) ((uint64) prev + (uint64) x);
-						prev = x;
-						codes[v] = (uint64) x;
-					}
-				}
-				for (i = 0, v = 0; i < (int) nrows; i++)
-				{
-					uint64		c;
-
-					if (out->isnull[i])
-					{
-						out->values[i] = (Datum) 0;
-						continue;
-					}
-					c = codes[v++];
-					if (codec == TS_CODEC_DECIMAL)
-						out->values[i] = Float8GetDatum((double) (int64) c / pow10_table[exponent]);
-					else if (codec == TS_CODEC_FLOAT8)
-					{
-						float8		f;
-
-						memcpy(&f, &c, 8);
-						out->values[i] = Float8GetDatum(f);
-					}
-					else if (codec == TS_CODEC_FLOAT4)
-					{
-						uint32		bits = (uint32) c;
-						float4		f;
-
-						memcpy(&f, &bits, 4);
-						out->values[i] = Float4GetDatum(f);
-					}
-					else if (ct->width == 2)
-						out->values[i] = Int16GetDatum((int16) (int64) c);
-					else if (ct->width == 4)
-						out->values[i] = Int32GetDatum((int32) (int64) c);
-					else
-						out->values[i] = Int64GetDatum((int64) c);
-				}
+				for (i = 0, v = 0; i < n; i++)
+					values[i * stride] = isnull[i * stride] ? (Datum) 0 : BoolGetDatum(src[v++] != 0);
 				break;
 			}
+		case TS_CODEC_DECIMAL:
+			{
+				double		scale = pow10_table[r->exponent];
+
+				read_fixed(r, k);
+				FILL_VALUES(Float8GetDatum((double) (int64) c / scale));
+				break;
+			}
+		case TS_CODEC_FLOAT8:
+			read_fixed(r, k);
+			FILL_VALUES(float8_bits(c));
+			break;
+		case TS_CODEC_FLOAT4:
+			read_fixed(r, k);
+			FILL_VALUES(float4_bits(c));
+			break;
+		case TS_CODEC_INT:
+			read_fixed(r, k);
+			if (r->ct->width == 2)
+				FILL_VALUES(Int16GetDatum((int16) (int64) c));
+			else if (r->ct->width == 4)
+				FILL_VALUES(Int32GetDatum((int32) (int64) c));
+			else
+				FILL_VALUES(Int64GetDatum((int64) c));
+			break;
 		case TS_CODEC_TEXT:
 		case TS_CODEC_BYTES:
-		case TS_CODEC_SEND:
-			decode_varlena(ct, codec, p, end, nvalues, dec, id, out);
+			read_varlena(r, n, k, values, isnull, stride);
 			break;
-		default:
-			corrupt(id, psprintf("Unknown codec %d.", codec));
+		case TS_CODEC_SEND:
+			read_send(r, n, k, values, isnull, stride);
+			break;
 	}
+	r->row += n;
+	r->value += k;
 	error_context_stack = errcb.previous;
 }
 
@@ -999,7 +1193,7 @@ PG_FUNCTION_INFO_V1(training_chunk_values);
 
 /*
  * fs_internal.training_chunk_codec(data bytea) RETURNS text: how a chunk is
- * stored, e.g. "decimal(2) delta zstd nulls rows=8192 values=8000".
+ * stored, e.g. "decimal(2) delta zstd nulls planes=3 rows=16384 values=16000".
  */
 Datum
 training_chunk_codec(PG_FUNCTION_ARGS)
@@ -1020,6 +1214,8 @@ training_chunk_codec(PG_FUNCTION_ARGS)
 		appendStringInfoString(&s, " zstd");
 	if (h[2] & TS_CHUNK_NULLS)
 		appendStringInfoString(&s, " nulls");
+	if (h[1] != TS_CODEC_BOOL)
+		appendStringInfo(&s, " planes=%d", pg_popcount32(h[5]));
 	appendStringInfo(&s, " rows=%u values=%u", get_u32(h + 8), get_u32(h + 12));
 	PG_RETURN_TEXT_P(cstring_to_text(s.data));
 }
@@ -1037,27 +1233,36 @@ training_chunk_values(PG_FUNCTION_ARGS)
 	Oid			type = PG_GETARG_OID(1);
 	int32		typmod = PG_GETARG_INT32(2);
 	TsColumnType ct;
-	TsDecoder	dec;
-	TsDecodedChunk chunk;
+	TsChunkReader *r = palloc(sizeof(TsChunkReader));
+	Datum	   *values;
+	bool	   *isnull;
 	Datum	   *texts;
 	Oid			outfn;
 	bool		isvarlena;
 	FmgrInfo	out;
 	int			dims[1];
 	int			lbs[1] = {1};
-	int			i;
+	int			i,
+				n;
 
 	TsColumnTypeInit(&ct, type, typmod);
-	TsDecoderInit(&dec, CurrentMemoryContext);
-	TsDecodedChunkInit(&chunk, CurrentMemoryContext);
-	TsChunkDecode(&ct, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &dec, NULL, &chunk);
+	TsChunkReaderInit(r, &ct, CurrentMemoryContext);
+	TsChunkOpen(r, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), TsZstdDecompressor(CurrentMemoryContext), NULL);
+	values = palloc(sizeof(Datum) * TS_BATCH_ROWS);
+	isnull = palloc(sizeof(bool) * r->nrows);
+	texts = palloc(sizeof(Datum) * r->nrows);
 	getTypeOutputInfo(type, &outfn, &isvarlena);
 	fmgr_info(outfn, &out);
-	texts = palloc(sizeof(Datum) * chunk.nrows);
-	for (i = 0; i < chunk.nrows; i++)
-		texts[i] = chunk.isnull[i] ? (Datum) 0 : CStringGetTextDatum(OutputFunctionCall(&out, chunk.values[i]));
-	dims[0] = chunk.nrows;
-	PG_RETURN_ARRAYTYPE_P(construct_md_array(texts, chunk.isnull, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	for (n = 0; n < r->nrows; n += i)
+	{
+		int			k = Min(TS_BATCH_ROWS, r->nrows - n);
+
+		TsChunkRead(r, k, values, isnull + n, 1);
+		for (i = 0; i < k; i++)
+			texts[n + i] = isnull[n + i] ? (Datum) 0 : CStringGetTextDatum(OutputFunctionCall(&out, values[i]));
+	}
+	dims[0] = r->nrows;
+	PG_RETURN_ARRAYTYPE_P(construct_md_array(texts, isnull, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 PG_FUNCTION_INFO_V1(training_chunk_checksum);

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/genam.h"
 #include "access/relscan.h"
 #include "access/table.h"
@@ -107,11 +108,19 @@ typedef struct TsScanState
 	bool		pending;		/* chunk_slot holds the next group's first row */
 	bool		exhausted;		/* the index scan has returned its last row */
 	bool		finished;
-	TsDecoder	decoder;
+	void	   *zstd;			/* decompression context */
 
 	MemoryContext scan_cxt;		/* lives as long as the scan */
+	Relation	toast;			/* the chunk table's TOAST table, once opened */
+	struct varlena *fetched;	/* a chunk fetched from it, reused */
+	Size		fetched_size;
 	MemoryContext group_cxt;	/* reset before each chunk group */
-	TsDecodedChunk *cols;		/* by data column, for the current group */
+	MemoryContext batch_cxt;	/* reset before each batch */
+	TsChunkReader *readers;		/* by data column: its chunk in the current group */
+	Datum	   *batch_values;	/* TS_BATCH_ROWS rows of natts values, row by row */
+	bool	   *batch_nulls;
+	int			batch_start;	/* the first row of the batch decoded */
+	int			batch_end;
 	Datum		split_value;
 	int			group_rows;
 	int			row;
@@ -359,17 +368,22 @@ tsBeginForeignScan(ForeignScanState *node, int eflags)
 
 		TsColumnTypeInit(&st->types[i], att->atttypid, att->atttypmod);
 	}
-	st->cols = palloc0(sizeof(TsDecodedChunk) * st->ndata);
+	st->readers = palloc0(sizeof(TsChunkReader) * st->ndata);
+	/* columns the query does not use stay NULL */
+	st->batch_values = palloc0(sizeof(Datum) * TS_BATCH_ROWS * st->natts);
+	st->batch_nulls = palloc(sizeof(bool) * TS_BATCH_ROWS * st->natts);
+	memset(st->batch_nulls, true, sizeof(bool) * TS_BATCH_ROWS * st->natts);
 	st->needed_cols = palloc(sizeof(int) * st->ndata);
 	for (i = 0; i < st->ndata; i++)
 		if (st->needed[i])
 		{
-			TsDecodedChunkInit(&st->cols[i], estate->es_query_cxt);
+			TsChunkReaderInit(&st->readers[i], &st->types[i], estate->es_query_cxt);
 			st->needed_cols[st->nneeded++] = i;
 		}
 	st->scan_cxt = estate->es_query_cxt;
 	st->group_cxt = AllocSetContextCreate(estate->es_query_cxt, "training set chunk group", ALLOCSET_DEFAULT_SIZES);
-	TsDecoderInit(&st->decoder, estate->es_query_cxt);
+	st->batch_cxt = AllocSetContextCreate(estate->es_query_cxt, "training set batch", ALLOCSET_DEFAULT_SIZES);
+	st->zstd = TsZstdDecompressor(estate->es_query_cxt);
 
 	nsp = get_namespace_oid("fs_internal", false);
 	chunks_id = get_relname_relid("training_chunks", nsp);
@@ -425,6 +439,55 @@ chunk_int(TsScanState *st, int attno)
 	return DatumGetInt32(d);
 }
 
+/*
+ * The bytes of a chunk: fetched from TOAST (the chunks are stored out of line
+ * and uncompressed) into a buffer reused for every chunk, or detoasted
+ * otherwise.  Valid until the next chunk is fetched.
+ */
+static struct varlena *
+fetch_chunk(TsScanState *st, Datum d)
+{
+	struct varlena *attr = (struct varlena *) DatumGetPointer(d);
+	struct varatt_external toast_pointer;
+	int32		size;
+
+	if (!VARATT_IS_EXTERNAL_ONDISK(attr))
+		return PG_DETOAST_DATUM_PACKED(d);
+	VARATT_EXTERNAL_GET_POINTER(toast_pointer, attr);
+	if (VARATT_EXTERNAL_IS_COMPRESSED(toast_pointer))
+		return PG_DETOAST_DATUM_PACKED(d);
+	size = VARATT_EXTERNAL_GET_EXTSIZE(toast_pointer);
+	if (st->toast == NULL || RelationGetRelid(st->toast) != toast_pointer.va_toastrelid)
+	{
+		if (st->toast != NULL)
+			table_close(st->toast, AccessShareLock);
+		st->toast = table_open(toast_pointer.va_toastrelid, AccessShareLock);
+	}
+	if (st->fetched == NULL || st->fetched_size < (Size) size + VARHDRSZ)
+	{
+		if (st->fetched != NULL)
+			pfree(st->fetched);
+		st->fetched_size = Max((Size) size + VARHDRSZ, 2 * st->fetched_size);
+		st->fetched = MemoryContextAlloc(st->scan_cxt, st->fetched_size);
+	}
+	SET_VARSIZE(st->fetched, size + VARHDRSZ);
+	table_relation_fetch_toast_slice(st->toast, toast_pointer.va_valueid, size, 0, size, st->fetched);
+	return st->fetched;
+}
+
+/* The memory a scan holds for decoding: readers, the current group and batch. */
+static Size
+decode_memory(TsScanState *st)
+{
+	Size		mem = MemoryContextMemAllocated(st->group_cxt, true) + MemoryContextMemAllocated(st->batch_cxt, true) +
+		(sizeof(Datum) + sizeof(bool)) * TS_BATCH_ROWS * st->natts + st->fetched_size;
+	int			k;
+
+	for (k = 0; k < st->nneeded; k++)
+		mem += TsChunkReaderMemory(&st->readers[st->needed_cols[k]]);
+	return mem;
+}
+
 /* Whether a group of this split is read. */
 static bool
 split_wanted(TsScanState *st, const char *split)
@@ -472,8 +535,7 @@ load_next_group(TsScanState *st)
 		}
 		st->pending = false;
 
-		if (st->peak_memory < MemoryContextMemAllocated(st->group_cxt, true))
-			st->peak_memory = MemoryContextMemAllocated(st->group_cxt, true);
+		st->peak_memory = Max(st->peak_memory, decode_memory(st));
 		MemoryContextReset(st->group_cxt);
 		old = MemoryContextSwitchTo(st->group_cxt);
 
@@ -519,7 +581,7 @@ load_next_group(TsScanState *st)
 
 				d = slot_getattr(st->chunk_slot, Anum_chunk_data, &isnull);
 				Assert(!isnull);
-				data = PG_DETOAST_DATUM_PACKED(d);
+				data = fetch_chunk(st, d);
 				stored = (uint32) DatumGetInt64(slot_getattr(st->chunk_slot, Anum_chunk_checksum, &isnull));
 				computed = TsChunkChecksum(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
 				id.set_name = st->opts.set_name;
@@ -530,9 +592,8 @@ load_next_group(TsScanState *st)
 					TsCorrupt(&id, "Its checksum does not match the one recorded when it was written.",
 							  psprintf("Its CRC-32C is %08x; %08x was recorded when it was written.",
 									   computed, stored));
-				TsChunkDecode(&st->types[c], VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &st->decoder, &id,
-							  &st->cols[c]);
-				if (st->cols[c].nrows != nrows)
+				TsChunkOpen(&st->readers[c], VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), st->zstd, &id);
+				if (st->readers[c].nrows != nrows)
 					corrupt_group(st, g, c + 1, "The chunk's row count differs from its group's.");
 			}
 		}
@@ -555,9 +616,31 @@ load_next_group(TsScanState *st)
 		st->groups_read++;
 		st->group_rows = nrows;
 		st->row = 0;
+		st->batch_start = st->batch_end = 0;
 		st->split_value = split ? CStringGetTextDatum(split) : (Datum) 0;
 		return true;
 	}
+}
+
+/* Decodes the next batch of rows of the current group, every column the query uses. */
+static void
+decode_batch(TsScanState *st)
+{
+	int			n = Min(TS_BATCH_ROWS, st->group_rows - st->row);
+	MemoryContext old;
+	int			k;
+
+	MemoryContextReset(st->batch_cxt);
+	old = MemoryContextSwitchTo(st->batch_cxt);
+	for (k = 0; k < st->nneeded; k++)
+	{
+		int			c = st->needed_cols[k];
+
+		TsChunkRead(&st->readers[c], n, &st->batch_values[c], &st->batch_nulls[c], st->natts);
+	}
+	MemoryContextSwitchTo(old);
+	st->batch_start = st->row;
+	st->batch_end = st->row + n;
 }
 
 static TupleTableSlot *
@@ -565,10 +648,7 @@ tsIterateForeignScan(ForeignScanState *node)
 {
 	TsScanState *st = (TsScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	Datum	   *values = slot->tts_values;
-	bool	   *isnull = slot->tts_isnull;
-	int			row,
-				k;
+	int			row;
 
 	ExecClearTuple(slot);
 	if (st->row >= st->group_rows)
@@ -578,26 +658,19 @@ tsIterateForeignScan(ForeignScanState *node)
 			if (st->finished || !load_next_group(st))
 				return slot;
 		} while (st->group_rows == 0);
-		/* columns the query does not use stay NULL; the split is the group's */
-		for (k = 0; k < st->natts; k++)
-		{
-			values[k] = (Datum) 0;
-			isnull[k] = true;
-		}
+		/* the split is the group's */
 		if (st->opts.has_split)
-		{
-			values[st->ndata] = st->split_value;
-			isnull[st->ndata] = false;
-		}
+			for (row = 0; row < TS_BATCH_ROWS; row++)
+			{
+				st->batch_values[row * st->natts + st->ndata] = st->split_value;
+				st->batch_nulls[row * st->natts + st->ndata] = false;
+			}
 	}
-	row = st->row++;
-	for (k = 0; k < st->nneeded; k++)
-	{
-		int			c = st->needed_cols[k];
-
-		values[c] = st->cols[c].values[row];
-		isnull[c] = st->cols[c].isnull[row];
-	}
+	if (st->row >= st->batch_end)
+		decode_batch(st);
+	row = st->row++ - st->batch_start;
+	memcpy(slot->tts_values, &st->batch_values[row * st->natts], sizeof(Datum) * st->natts);
+	memcpy(slot->tts_isnull, &st->batch_nulls[row * st->natts], sizeof(bool) * st->natts);
 	return ExecStoreVirtualTuple(slot);
 }
 
@@ -615,6 +688,7 @@ tsReScanForeignScan(ForeignScanState *node)
 	st->finished = false;
 	st->group_rows = 0;
 	st->row = 0;
+	st->batch_start = st->batch_end = 0;
 	st->next_chunk = 0;
 	st->rows_seen = 0;
 }
@@ -628,6 +702,8 @@ tsEndForeignScan(ForeignScanState *node)
 		return;
 	index_endscan(st->scan);
 	ExecDropSingleTupleTableSlot(st->chunk_slot);
+	if (st->toast != NULL)
+		table_close(st->toast, AccessShareLock);
 	index_close(st->chunks_index, AccessShareLock);
 	table_close(st->chunks, AccessShareLock);
 }
@@ -650,11 +726,11 @@ tsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	}
 	if (es->analyze && st->group_cxt != NULL)
 	{
-		Size		mem = Max(st->peak_memory, MemoryContextMemAllocated(st->group_cxt, true));
+		Size		mem = Max(st->peak_memory, decode_memory(st));
 
 		ExplainPropertyInteger("Chunk Groups Read", NULL, st->groups_read, es);
 		ExplainPropertyInteger("Chunk Groups Skipped", NULL, st->groups_skipped, es);
-		ExplainPropertyInteger("Peak Group Memory", "kB", (int64) ((mem + 1023) / 1024), es);
+		ExplainPropertyInteger("Peak Decode Memory", "kB", (int64) ((mem + 1023) / 1024), es);
 	}
 }
 
