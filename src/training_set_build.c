@@ -416,7 +416,9 @@ prepare_statements(TsBuilder *b)
 
 	/*
 	 * SELECT fs.profile_merge(x.p1), ... FROM (SELECT fs.profile(u.c1), ...
-	 * FROM ROWS FROM (unnest($1), ...) u UNION ALL SELECT $n+1, ...) x
+	 * FROM (SELECT unnest($1) AS c1, ...) u UNION ALL SELECT $n+1, ...) x:
+	 * the unnests in a target list stream their arrays in step (a FROM-list
+	 * function scan would first copy every row into a tuplestore).
 	 */
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
@@ -425,13 +427,10 @@ prepare_statements(TsBuilder *b)
 	appendStringInfoString(&sql, " FROM (SELECT ");
 	for (i = 0; i < b->nprof; i++)
 		appendStringInfo(&sql, "%sfs.profile(u.c%d)", i ? ", " : "", i + 1);
-	appendStringInfoString(&sql, " FROM ROWS FROM (");
+	appendStringInfoString(&sql, " FROM (SELECT ");
 	for (i = 0; i < b->nprof; i++)
-		appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i ? ", " : "", i + 1);
-	appendStringInfoString(&sql, ") AS u(");
-	for (i = 0; i < b->nprof; i++)
-		appendStringInfo(&sql, "%sc%d", i ? ", " : "", i + 1);
-	appendStringInfoString(&sql, ") UNION ALL SELECT ");
+		appendStringInfo(&sql, "%spg_catalog.unnest($%d) AS c%d", i ? ", " : "", i + 1, i + 1);
+	appendStringInfoString(&sql, ") AS u UNION ALL SELECT ");
 	for (i = 0; i < b->nprof; i++)
 		appendStringInfo(&sql, "%s$%d", i ? ", " : "", b->nprof + i + 1);
 	appendStringInfoString(&sql, ") AS x(");
