@@ -921,24 +921,47 @@ TsChunkOpen(TsChunkReader *r, const char *data, Size len, void *zstd_dctx, const
 	r->offset = 0;
 }
 
-/* Decodes k fixed-width values into r->codes (integers and decimals undone). */
+/*
+ * Decodes the next n rows of an INT or DECIMAL chunk (k of them not NULL, as
+ * isnull says) into values[i * stride]: byte planes, zigzag, differences
+ * and the decimal scale undone in one pass.
+ */
 static void
-read_fixed(TsChunkReader *r, int k)
+read_ints(TsChunkReader *r, int n, int k, Datum *values, const bool *isnull, int stride)
 {
-	int			v;
+	bool		delta = (r->transform & TS_XFORM_DELTA) != 0;
+	bool		decimal = r->codec == TS_CODEC_DECIMAL;
+	double		scale = pow10_table[r->exponent];
+	int			width = r->ct->width;
+	int64		prev = r->prev;
+	int			i,
+				v = 0;
 
 	read_planes(r->data, r->nvalues, r->planes, r->value, k, r->codes);
-	if (r->codec != TS_CODEC_INT && r->codec != TS_CODEC_DECIMAL)
-		return;
-	for (v = 0; v < k; v++)
+	for (i = 0; i < n; i++)
 	{
-		int64		x = unzigzag(r->codes[v]);
+		int64		x;
 
-		if ((r->transform & TS_XFORM_DELTA) && r->value + v > 0)
-			x = (int64) ((uint64) r->prev + (uint64) x);
-		r->prev = x;
-		r->codes[v] = (uint64) x;
+		if (k < n && isnull[i * stride])
+		{
+			values[i * stride] = (Datum) 0;
+			continue;
+		}
+		x = unzigzag(r->codes[v]);
+		if (delta && r->value + v > 0)
+			x = (int64) ((uint64) prev + (uint64) x);
+		prev = x;
+		v++;
+		if (decimal)
+			values[i * stride] = Float8GetDatum((double) x / scale);
+		else if (width == 8)
+			values[i * stride] = Int64GetDatum(x);
+		else if (width == 4)
+			values[i * stride] = Int32GetDatum((int32) x);
+		else
+			values[i * stride] = Int16GetDatum((int16) x);
 	}
+	r->prev = prev;
 }
 
 /*
@@ -1147,29 +1170,16 @@ TsChunkRead(TsChunkReader *r, int n, Datum *values, bool *isnull, int stride)
 				break;
 			}
 		case TS_CODEC_DECIMAL:
-			{
-				double		scale = pow10_table[r->exponent];
-
-				read_fixed(r, k);
-				FILL_VALUES(Float8GetDatum((double) (int64) c / scale));
-				break;
-			}
+		case TS_CODEC_INT:
+			read_ints(r, n, k, values, isnull, stride);
+			break;
 		case TS_CODEC_FLOAT8:
-			read_fixed(r, k);
+			read_planes(r->data, r->nvalues, r->planes, r->value, k, r->codes);
 			FILL_VALUES(float8_bits(c));
 			break;
 		case TS_CODEC_FLOAT4:
-			read_fixed(r, k);
+			read_planes(r->data, r->nvalues, r->planes, r->value, k, r->codes);
 			FILL_VALUES(float4_bits(c));
-			break;
-		case TS_CODEC_INT:
-			read_fixed(r, k);
-			if (r->ct->width == 2)
-				FILL_VALUES(Int16GetDatum((int16) (int64) c));
-			else if (r->ct->width == 4)
-				FILL_VALUES(Int32GetDatum((int32) (int64) c));
-			else
-				FILL_VALUES(Int64GetDatum((int64) c));
 			break;
 		case TS_CODEC_TEXT:
 		case TS_CODEC_BYTES:
