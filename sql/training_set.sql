@@ -163,6 +163,8 @@ SELECT fs.create_training_set('ts_bad', 'ts_src.labels', '{ts_txn@1:n_txn}', 'cu
 							  split => '{"by": "random", "train": 0.5, "test": 0.5}');
 SELECT fs.create_training_set('ts_bad', 'ts_src.labels', '{ts_txn@1:n_txn}', 'customer_id', 'label_ts',
 							  split => '{"by": "time", "train": "-infinity", "test": 7}');
+SELECT fs.create_training_set('ts_bad', 'ts_src.labels', '{ts_txn@1:n_txn}', 'customer_id', 'label_ts',
+							  split => (SELECT jsonb_object_agg('s' || g, 0.05) FROM generate_series(1, 20) g));
 SELECT fs.create_training_set('ts_bad', 'SELECT customer_id, label_ts, churned AS split FROM ts_src.labels',
 							  '{ts_txn@1:n_txn}', 'customer_id', 'label_ts', split => '{"train": 0.5, "test": 0.5}');
 

@@ -36,8 +36,13 @@
  *
  * "Byte planes" means the first bytes of every value, then the second bytes
  * and so on, leaving out the planes that are all zero (the high bytes of
- * small numbers): less for zstd to store and to reproduce.  Decoding trusts nothing: every length is checked before it
- * is used, and a chunk that does not check out is reported as corrupted.
+ * small numbers): less for zstd to store and to reproduce.
+ *
+ * Decoding trusts nothing: every length is checked before it is used, and a
+ * chunk that does not check out is reported as corrupted.  A reader opens a
+ * chunk once per group (checks, decompresses) and decodes its rows
+ * TS_BATCH_ROWS at a time, so that a row's values are still in cache when
+ * the row is returned.
  */
 #ifndef TRAINING_SET_H
 #define TRAINING_SET_H
@@ -54,8 +59,8 @@
 #define TS_GROUP_ROWS			16384
 #define TS_GROUP_MAX_BYTES		(16 * 1024 * 1024)
 
-/* The zstd level when the caller does not choose one (see README-training-sets.md). */
-#define TS_DEFAULT_ZSTD_LEVEL	3
+/* Rows decoded at a time from an open chunk. */
+#define TS_BATCH_ROWS			256
 
 /* chunk flags */
 #define TS_CHUNK_NULLS			0x01
@@ -98,9 +103,6 @@ typedef struct TsColumnBuffer
 	StringInfoData values;		/* fixed: 8 (INT) or width bytes per value; else bytes */
 	StringInfoData lengths;		/* TEXT, BYTES, SEND: uint32 per value */
 } TsColumnBuffer;
-
-/* Rows decoded at a time from an open chunk: small enough for a row's columns to stay in cache. */
-#define TS_BATCH_ROWS			256
 
 /* Where a chunk lives, for error messages (set_name NULL: a chunk on its own). */
 typedef struct TsChunkId

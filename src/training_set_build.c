@@ -44,6 +44,9 @@ PG_FUNCTION_INFO_V1(training_set_store);
 /* Rows fetched from the retrieval cursor at a time. */
 #define TS_FETCH_ROWS		2000
 
+/* Splits a set may have (each has an open chunk group while building). */
+#define TS_MAX_SPLITS		16
+
 /* Seeds of the two halves of the content checksum. */
 #define CHECKSUM_SEED_1		UINT64CONST(0x243f6a8885a308d3)
 #define CHECKSUM_SEED_2		UINT64CONST(0x13198a2e03707344)
@@ -114,6 +117,7 @@ typedef struct TsBuilder
 	SPIPlanPtr	write_plan;
 } TsBuilder;
 
+/* Adds an element's hash to a multiset hash. */
 static void
 sethash_add(TsSetHash *s, uint64 h)
 {
@@ -121,6 +125,7 @@ sethash_add(TsSetHash *s, uint64 h)
 	s->b += TsHashMix(h ^ CHECKSUM_SEED_2);
 }
 
+/* A multiset hash and a signature as 32 hex digits. */
 static char *
 sethash_text(TsSetHash *s, uint64 signature)
 {
@@ -129,11 +134,14 @@ sethash_text(TsSetHash *s, uint64 signature)
 					(unsigned long long) (s->b + TsHashMix(signature)));
 }
 
-/* The hash of a column's name and type, mixed into the checksums. */
+/*
+ * The hash of a column's name and type (qualified, so whatever the
+ * search_path), mixed into the checksums.
+ */
 static uint64
 column_signature(uint64 sig, const char *name, Oid type, int32 typmod)
 {
-	char	   *t = format_type_with_typemod(type, typmod);
+	char	   *t = format_type_extended(type, typmod, FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 
 	sig = TsHashMix(sig ^ hash_bytes_extended((const unsigned char *) name, strlen(name), 1));
 	sig = TsHashMix(sig ^ hash_bytes_extended((const unsigned char *) t, strlen(t), 2));
@@ -164,6 +172,7 @@ profiled_type(Oid t)
 	}
 }
 
+/* Sets up an empty chunk group in its memory context. */
 static void
 group_init(TsBuilder *b, TsGroup *g)
 {
@@ -471,8 +480,11 @@ init_splits(TsBuilder *b, FunctionCallInfo fcinfo)
 	if (PG_ARGISNULL(7))
 		elog(ERROR, "split names missing");
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(7), TEXTOID, -1, false, TYPALIGN_INT, &b->split_names, &nulls, &n);
-	if (n < 1)
-		elog(ERROR, "split names missing");
+	if (n < 1 || n > TS_MAX_SPLITS)
+		elog(ERROR, "a training set has 1 to %d splits, not %d", TS_MAX_SPLITS, n);
+	for (i = 0; i < n; i++)
+		if (nulls[i])
+			elog(ERROR, "split names must not be null");
 	b->nsplits = n;
 	b->split_hash = palloc(sizeof(uint64) * n);
 	for (i = 0; i < n; i++)
@@ -489,7 +501,7 @@ init_splits(TsBuilder *b, FunctionCallInfo fcinfo)
 		if (PG_ARGISNULL(8))
 			elog(ERROR, "split fractions missing");
 		deconstruct_array(PG_GETARG_ARRAYTYPE_P(8), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d, &nulls, &m);
-		if (m != n)
+		if (m != n || array_contains_nulls(PG_GETARG_ARRAYTYPE_P(8)))
 			elog(ERROR, "split fractions do not match the split names");
 		b->split_bounds = palloc(sizeof(float8) * n);
 		for (i = 0; i < n; i++)
@@ -504,7 +516,7 @@ init_splits(TsBuilder *b, FunctionCallInfo fcinfo)
 		if (PG_ARGISNULL(9))
 			elog(ERROR, "split starts missing");
 		deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d, &nulls, &m);
-		if (m != n)
+		if (m != n || array_contains_nulls(PG_GETARG_ARRAYTYPE_P(9)))
 			elog(ERROR, "split starts do not match the split names");
 		b->split_starts = palloc(sizeof(TimestampTz) * n);
 		for (i = 0; i < n; i++)
@@ -574,7 +586,9 @@ training_set_store(PG_FUNCTION_ARGS)
 	b->version = PG_GETARG_INT32(1);
 	sql = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	nfeatures = PG_GETARG_INT32(3);
-	b->level = PG_ARGISNULL(11) ? TS_DEFAULT_ZSTD_LEVEL : PG_GETARG_INT32(11);
+	if (PG_ARGISNULL(11))
+		elog(ERROR, "compression level of training_set_store must not be null");
+	b->level = PG_GETARG_INT32(11);
 	if (b->level < 1 || b->level > ZSTD_maxCLevel())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -117,6 +117,10 @@ BEGIN
 	IF coalesce(cardinality(names), 0) < 2 THEN
 		RAISE EXCEPTION 'split must name at least two splits' USING ERRCODE = 'invalid_parameter_value', HINT = hint;
 	END IF;
+	IF cardinality(names) > 16 THEN
+		RAISE EXCEPTION 'split names % splits; the limit is 16', cardinality(names)
+			USING ERRCODE = 'program_limit_exceeded';
+	END IF;
 	IF kind = 'hash' THEN
 		IF abs(total - 1) > 1e-9 THEN
 			RAISE EXCEPTION 'split fractions add up to %, not 1', total
@@ -448,6 +452,10 @@ DECLARE
 	r record;
 	pinned fs.feature_ref[] := '{}';
 	lineage jsonb := '[]';
+	-- zstd level 3 (zstd's own default): on the benchmark data it builds as
+	-- fast as level 1 and stores 2% less; level 9 stores 3% less again for
+	-- 5-10% more time (README "Training sets").  Reading costs the same at
+	-- every level.
 	level int := coalesce(compression_level, 3);
 	sql text;
 	v int;
