@@ -144,6 +144,17 @@ SELECT fs.register_feature_view('sec_star', 'sec_shop', 'SELECT shop_id, day, am
 	'shop_id', 'day');
 RESET ROLE;
 
+-- ... a view too wide to store is refused at registration, not at its first run
+SET ROLE regress_sec_owner;
+SELECT fs.register_feature_view('sec_wide', 'sec_shop',
+	'SELECT 1 AS shop_id, date ''2024-01-01'' AS day, ' ||
+	(SELECT string_agg(format('0::float8 AS f%s', i), ', ') FROM generate_series(1, 1500) i), 'shop_id', 'day');
+-- ... and a spine of constants is retrieved, not refused
+SELECT fs.historical_features('SELECT 2 AS shop_id, date ''2024-01-05'' AS day', ARRAY['sec_sales:amount'],
+	'shop_id', 'day') AS constant_spine \gset
+:constant_spine;
+RESET ROLE;
+
 -- the catalog operations cannot be called directly, with a forged caller
 SET ROLE regress_sec_attacker;
 SELECT fs_internal.w_drop_feature_view('regress_sec_owner', 'sec_sales', NULL, true);

@@ -249,6 +249,17 @@ BEGIN
 		RAISE EXCEPTION 'source of feature view "%" has a column named "*"', name
 			USING ERRCODE = 'invalid_column_reference', HINT = 'References use view:* for all features; rename the column.';
 	END IF;
+	-- Storage rows must fit a heap page: fixed-width columns cannot be moved
+	-- out of line (1500 float8 features would register, then never store).
+	IF cardinality(feat_names) + 3 > 1600
+	   OR (SELECT sum(t.typlen) FROM unnest(src.column_types) u(ty) JOIN pg_type t ON t.oid = u.ty WHERE t.typlen > 0)
+		  > 8000 THEN
+		RAISE EXCEPTION 'feature view "%" has too many features to store: %', name, cardinality(feat_names)
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = 'A history row holds the key, the event time, the created time and every feature, '
+						   'and its fixed-width columns must fit in 8000 bytes (about 990 float8 features).',
+				  HINT = 'Split the features over several feature views of the same entity.';
+	END IF;
 	IF cardinality(feat_names) = 0 THEN
 		RAISE EXCEPTION 'source of feature view "%" has no feature columns', name
 			USING ERRCODE = 'invalid_parameter_value',
