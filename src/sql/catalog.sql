@@ -166,6 +166,7 @@ DECLARE
 	feat_types regtype[] := '{}';
 	i int;
 	dup text;
+	token bigint;
 BEGIN
 	PERFORM fs_internal.check_name('feature view', name);
 	IF entity IS NULL OR source IS NULL OR key_column IS NULL OR ts_column IS NULL THEN
@@ -202,9 +203,9 @@ BEGIN
 	END IF;
 
 	-- Plan the source as the caller, in the caller's schemas, and check its columns.
-	PERFORM set_config('search_path', register_feature_view.search_path, true);
+	token := fs_internal.begin_user_sql(NULL, register_feature_view.search_path);
 	src := fs_internal.describe_source(format('source of feature view "%s"', name), source);
-	PERFORM set_config('search_path', 'pg_catalog', true);
+	PERFORM fs_internal.end_user_sql(token);
 	key_pos := array_position(src.column_names, key_column);
 	IF key_pos IS NULL THEN
 		RAISE EXCEPTION 'source of feature view "%" has no key column "%"', name, key_column
