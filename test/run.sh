@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: pg_regress (sql/, expected/), isolation specs
-# (test/isolation/) and TAP tests (test/t/) against a throwaway server with the
-# staged extension preloaded.  Ends with one line "tests: N passed, M failed".
+# Runs every test: the released-scripts check, pg_regress (sql/, expected/),
+# isolation specs (test/isolation/), the README's examples
+# (test/readme_test.sh) and TAP tests (test/t/) against a throwaway server with
+# the staged extension preloaded.  Ends with one line "tests: N passed, M failed".
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 trap fs_stop_server EXIT
@@ -50,6 +51,15 @@ if [[ -n $iso_tests ]]; then
 		--dbname=isolation_regression $iso_tests 2>&1 | tee "$OUT/isolation.log"
 	count_regress "$OUT/isolation.log"
 	[[ -s $OUT/isolation/regression.diffs ]] && head -c 20000 "$OUT/isolation/regression.diffs"
+fi
+
+echo "== README"
+# every sql block of README.md, in order, as a reader would paste them
+bash "$REPO/test/readme_test.sh" 2>&1 | tee "$OUT/readme.log"
+if read -r n m < <(grep -oP '^readme: \K[0-9]+ passed, [0-9]+(?= failed$)' "$OUT/readme.log" | sed 's/ passed, / /'); then
+	passed=$((passed + n)); failed=$((failed + m))
+else
+	failed=$((failed + 1))
 fi
 
 if compgen -G "$REPO/test/t/*.pl" >/dev/null; then
