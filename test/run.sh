@@ -62,6 +62,20 @@ else
 	failed=$((failed + 1))
 fi
 
+echo "== demo, small (make demo's scripts on 200 customers)"
+demo="$FS_WORK/demo"
+mkdir -p "$demo"
+if psql -X -q -d postgres -c "CREATE DATABASE demo_small" &&
+	PGDATABASE=demo_small psql -X -q -v ON_ERROR_STOP=1 -v customers=200 -f "$REPO/test/data/demo_data.sql" >"$OUT/demo.log" 2>&1 &&
+	PGDATABASE=demo_small psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION feature_store" &&
+	FS_DEMO_DIR="$demo" PGDATABASE=demo_small psql -X -q -v ON_ERROR_STOP=1 -v export_dir="$demo" \
+		-v summary_file="$demo/summary.txt" -f "$REPO/test/demo.sql" >>"$OUT/demo.log" 2>&1 &&
+	grep '^demo succeeded' "$demo/summary.txt"; then
+	passed=$((passed + 1))
+else
+	tail -n 30 "$OUT/demo.log"; failed=$((failed + 1))
+fi
+
 if compgen -G "$REPO/test/t/*.pl" >/dev/null; then
 	echo "== TAP"
 	# TAP clusters run initdb as the current user, which must not be root:
