@@ -7,7 +7,8 @@
 #     its opening fence is <!-- fails -->: then it must fail.
 #   - A ```text block right after a ```sql block shows (part of) its output:
 #     those lines must appear, in that order and next to each other, in what
-#     psql printed for the block (trailing spaces ignored).  Show NOTICEs and
+#     psql printed for the block (trailing spaces ignored); "..." stands for
+#     any text within a line (dates that depend on today).  Show NOTICEs and
 #     ERRORs there too, as psql prints them.
 #
 # Each block counts as one test; the last line is "readme: N passed, M failed".
@@ -103,6 +104,11 @@ my $out = do { local $/; <$of> };
 close $of;
 
 sub norm { my $t = shift; $t =~ s/[ \t]+$//mg; $t =~ s/\n+\z/\n/; return $t; }
+# the shown output as a pattern: literal text, "..." any text within a line
+sub expect_re {
+	my $re = join("[^\n]*?", map { quotemeta } split(/\.\.\./, norm(shift), -1));
+	return qr/^$re$/m;
+}
 
 my ($passed, $failed) = (0, 0);
 for my $n (0 .. $#blocks) {
@@ -125,7 +131,7 @@ for my $n (0 .. $#blocks) {
 		my ($last) = $sql =~ /([^\n]*)\z/;
 		push @why, "its last statement does not end with ; or a psql \\ command"
 			if $last !~ /;\s*$/ && $last !~ /\\[a-z]/;
-		if (defined $b->{expect} && index(norm($seg), norm($b->{expect})) < 0) {
+		if (defined $b->{expect} && norm($seg) !~ expect_re($b->{expect})) {
 			push @why, "the output shown in the README is not what psql printed";
 		}
 		push @why, "psql printed:\n$seg" if @why;
