@@ -7,24 +7,40 @@ CREATE TABLE priv_orders (shop_id int, at timestamptz, total numeric);
 ALTER TABLE priv_orders OWNER TO regress_fs_owner;
 INSERT INTO priv_orders VALUES (1, '2024-03-01', 10), (1, '2024-03-02', 20), (2, '2024-03-01', 5);
 
--- no function of the extension runs with its definer's rights, and every function that
--- runs dynamic SQL pins its search_path
-SELECT count(*) AS security_definer_functions
+-- the only functions that run with their definer's rights are the catalog
+-- operations fs_internal.w_*: each pins its search_path, returns bigint (as
+-- fs_internal.write requires) and is executable by nobody but its owner, so
+-- only fs_internal.write reaches them; every other PL/pgSQL function pins its
+-- search_path, but for the two that switch it for a user's SQL
+SELECT p.oid::regprocedure AS definer_function_outside_the_rules
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
- WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feature_store') AND p.prosecdef;
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feature_store') AND p.prosecdef
+   AND NOT (p.pronamespace = 'fs_internal'::regnamespace AND p.proname LIKE 'w\_%'
+			AND p.prorettype = 'bigint'::regtype
+			AND EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c = 'search_path=pg_catalog')
+			AND NOT EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+							WHERE a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner));
+SELECT count(*) > 5 AS catalog_operations
+  FROM pg_proc p WHERE p.pronamespace = 'fs_internal'::regnamespace AND p.proname LIKE 'w\_%' AND p.prosecdef;
 SELECT p.oid::regprocedure AS plpgsql_function_without_search_path
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'feature_store')
    AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
-   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%');
+   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
+ ORDER BY 1;
 
 -- the owner defines and materializes
 SET ROLE regress_fs_owner;
 SELECT fs.create_entity('priv_shop', 'int');
 SELECT fs.register_feature_view('priv_sales', 'priv_shop', 'priv_orders', 'shop_id', 'at');
 SELECT rows_written FROM fs.materialize('priv_sales');
-SELECT relname, pg_get_userbyid(relowner) AS owner FROM pg_class
- WHERE relnamespace = 'fs_data'::regnamespace AND relname LIKE 'priv\_sales%' ORDER BY 1;
+-- storage belongs to the extension's owner; the view's owner holds what it
+-- needs to materialize and to grant reads
+SELECT relname, pg_get_userbyid(relowner) = (SELECT pg_get_userbyid(nspowner) FROM pg_namespace
+											  WHERE nspname = 'fs_internal') AS extension_owned,
+	   has_table_privilege('regress_fs_owner', oid, 'SELECT WITH GRANT OPTION') AS owner_may_grant_select
+  FROM pg_class
+ WHERE relnamespace = 'fs_data'::regnamespace AND relname LIKE 'priv\_sales%' AND relkind = 'r' ORDER BY 1;
 RESET ROLE;
 
 -- the analyst reads the catalog, but no features until granted

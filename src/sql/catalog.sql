@@ -10,8 +10,8 @@ SELECT v.name, vv.version, v.entity, vv.key_column, vv.key_type, vv.ts_column, v
 		 WHERE f.view_name = vv.view_name AND f.version = vv.version) AS features,
 	   vv.ttl, v.schedule, vv.created_at, v.owner, v.description, v.tags, vv.source,
 	   vv.version = (SELECT pg_catalog.max(x.version) FROM fs.view_versions x WHERE x.view_name = v.name) AS is_latest,
-	   pg_catalog.to_regclass(pg_catalog.format('fs_data.%I', vv.history_table)) AS history_relation,
-	   pg_catalog.to_regclass(pg_catalog.format('fs_data.%I', vv.online_table)) AS online_relation,
+	   vv.history_relid AS history_relation,
+	   vv.online_relid AS online_relation,
 	   v.owner_role
   FROM fs.views v
   JOIN fs.view_versions vv ON vv.view_name = v.name;
@@ -31,43 +31,64 @@ GRANT SELECT ON fs.features TO PUBLIC;
 -- Entities
 ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION fs.create_entity(name text, key_type regtype, description text DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- Every change to the catalog is an operation fs_internal.w_<op>(caller, ...),
+-- reached only through fs_internal.write, which passes the caller's identity
+-- (src/security.c).  The public functions validate what they can as the
+-- caller, then call the operation, which checks ownership against that
+-- identity under the object's lock.
+
+CREATE OR REPLACE FUNCTION fs_internal.w_create_entity(caller regrole, name text, key_type regtype, description text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
 	e fs.entities;
 BEGIN
-	PERFORM fs_internal.check_name('entity', name);
-	IF key_type IS NULL THEN
-		RAISE EXCEPTION 'key type of entity "%" must not be null', name USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	PERFORM fs_internal.check_key_type(name, key_type);
 	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('entity:' || name));
-	SELECT * INTO e FROM fs.entities x WHERE x.name = create_entity.name;
+	SELECT * INTO e FROM fs.entities x WHERE x.name = w_create_entity.name;
 	IF FOUND THEN
-		IF e.key_type <> create_entity.key_type THEN
+		IF e.key_type <> w_create_entity.key_type THEN
 			RAISE EXCEPTION 'entity "%" already exists with key type %', name, e.key_type
 				USING ERRCODE = 'duplicate_object',
 					  HINT = 'Entity key types cannot change; create an entity with another name.';
 		END IF;
 		-- Registering again is a no-op, apart from a new description.
 		IF description IS NOT NULL AND description IS DISTINCT FROM e.description THEN
-			IF NOT pg_has_role(e.owner_role, 'USAGE') THEN
+			IF NOT pg_has_role(caller, e.owner_role, 'USAGE') THEN
 				RAISE EXCEPTION 'must be owner of entity "%"', name USING ERRCODE = 'insufficient_privilege';
 			END IF;
-			UPDATE fs.entities x SET description = create_entity.description WHERE x.name = create_entity.name;
+			UPDATE fs.entities x SET description = w_create_entity.description WHERE x.name = w_create_entity.name;
 		END IF;
-		RETURN;
+		RETURN NULL;
 	END IF;
-	INSERT INTO fs.entities (name, key_type, description) VALUES (name, key_type, description);
+	INSERT INTO fs.entities (name, key_type, description, owner_role)
+	VALUES (name, key_type, description, fs_internal.role_name(caller));
+	RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION fs_internal.w_create_entity(regrole, text, regtype, text) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_create_entity(regrole, text, regtype, text) IS
+	'internal catalog operation: creates an entity, or updates its description';
+
+CREATE OR REPLACE FUNCTION fs.create_entity(name text, key_type regtype, description text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	PERFORM fs_internal.check_name('entity', name);
+	IF key_type IS NULL THEN
+		RAISE EXCEPTION 'key type of entity "%" must not be null', name USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	PERFORM fs_internal.check_key_type(name, key_type);
+	PERFORM fs_internal.write('create_entity', name, key_type, description);
 END;
 $$;
 COMMENT ON FUNCTION fs.create_entity(text, regtype, text) IS
 	'creates an entity with its key type; calling it again with the same key type is a no-op';
 
-CREATE OR REPLACE FUNCTION fs.drop_entity(name text, cascade boolean DEFAULT false) RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+CREATE OR REPLACE FUNCTION fs_internal.w_drop_entity(caller regrole, name text, cascade boolean) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
@@ -75,26 +96,42 @@ DECLARE
 	views text;
 	v text;
 BEGIN
-	SELECT * INTO e FROM fs.entities x WHERE x.name = drop_entity.name;
+	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('entity:' || name));
+	SELECT * INTO e FROM fs.entities x WHERE x.name = w_drop_entity.name;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'entity "%" does not exist', name USING ERRCODE = 'undefined_object';
 	END IF;
-	IF NOT pg_has_role(e.owner_role, 'USAGE') THEN
+	IF NOT pg_has_role(caller, e.owner_role, 'USAGE') THEN
 		RAISE EXCEPTION 'must be owner of entity "%"', name USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	SELECT string_agg(format('%I', x.name), ', ' ORDER BY x.name) INTO views FROM fs.views x WHERE x.entity = drop_entity.name;
+	SELECT string_agg(format('%I', x.name), ', ' ORDER BY x.name) INTO views FROM fs.views x WHERE x.entity = w_drop_entity.name;
 	IF views IS NOT NULL AND NOT cascade THEN
 		RAISE EXCEPTION 'cannot drop entity "%" because feature views depend on it', name
 			USING ERRCODE = 'dependent_objects_still_exist',
 				  DETAIL = format('Feature views: %s.', views),
 				  HINT = 'Drop the feature views first, or pass cascade => true.';
 	END IF;
-	FOR v IN SELECT x.name FROM fs.views x WHERE x.entity = drop_entity.name ORDER BY x.name LOOP
-		PERFORM fs.drop_feature_view(v, NULL, true);
+	FOR v IN SELECT x.name FROM fs.views x WHERE x.entity = w_drop_entity.name ORDER BY x.name LOOP
+		PERFORM fs_internal.w_drop_feature_view(caller, v, NULL, true);
 	END LOOP;
-	DELETE FROM fs.entities x WHERE x.name = drop_entity.name;
+	DELETE FROM fs.entities x WHERE x.name = w_drop_entity.name;
+	RETURN NULL;
 END;
 $$;
+REVOKE ALL ON FUNCTION fs_internal.w_drop_entity(regrole, text, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_drop_entity(regrole, text, boolean) IS
+	'internal catalog operation: drops an entity (and with cascade its feature views)';
+
+CREATE OR REPLACE FUNCTION fs.drop_entity(name text, cascade boolean DEFAULT false) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	PERFORM fs_internal.write('drop_entity', name, coalesce(cascade, false));
+END;
+$$;
+COMMENT ON FUNCTION fs.drop_entity(text, boolean) IS
+	'drops an entity; with cascade => true also its feature views and their storage';
 
 ------------------------------------------------------------------------------
 -- Feature views
@@ -128,10 +165,6 @@ DECLARE
 	feat_names text[] := '{}';
 	feat_types regtype[] := '{}';
 	i int;
-	n int;
-	hist text;
-	onl text;
-	cols text := '';
 	dup text;
 BEGIN
 	PERFORM fs_internal.check_name('feature view', name);
@@ -156,8 +189,7 @@ BEGIN
 			USING ERRCODE = 'undefined_object', HINT = 'Create it with fs.create_entity().';
 	END IF;
 
-	-- Concurrent registrations of one view take turns.
-	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('view:' || name));
+	-- Ownership is checked again by the operation, under the view's lock.
 	SELECT * INTO v FROM fs.views x WHERE x.name = register_feature_view.name;
 	IF FOUND THEN
 		IF NOT pg_has_role(v.owner_role, 'USAGE') THEN
@@ -191,7 +223,7 @@ BEGIN
 				  HINT = format('Its columns are %s.', array_to_string(src.column_names, ', '));
 	END IF;
 	ts_t := src.column_types[ts_pos];
-	IF ts_t NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
+	IF ts_t <> ALL (fs_internal.time_types()) THEN
 		RAISE EXCEPTION 'timestamp column "%" of feature view "%" has type %', ts_column, name, ts_t
 			USING ERRCODE = 'datatype_mismatch', HINT = 'It must be timestamptz, timestamp or date.';
 	END IF;
@@ -213,43 +245,107 @@ BEGIN
 		feat_names := feat_names || src.column_names[i];
 		feat_types := feat_types || src.column_types[i];
 	END LOOP;
+	IF '*' = ANY (feat_names) THEN
+		RAISE EXCEPTION 'source of feature view "%" has a column named "*"', name
+			USING ERRCODE = 'invalid_column_reference', HINT = 'References use view:* for all features; rename the column.';
+	END IF;
+	-- Storage rows must fit a heap page: fixed-width columns cannot be moved
+	-- out of line (1500 float8 features would register, then never store).
+	IF cardinality(feat_names) + 3 > 1600
+	   OR (SELECT sum(t.typlen) FROM unnest(src.column_types) u(ty) JOIN pg_type t ON t.oid = u.ty WHERE t.typlen > 0)
+		  > 8000 THEN
+		RAISE EXCEPTION 'feature view "%" has too many features to store: %', name, cardinality(feat_names)
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = 'A history row holds the key, the event time, the created time and every feature, '
+						   'and its fixed-width columns must fit in 8000 bytes (about 990 float8 features).',
+				  HINT = 'Split the features over several feature views of the same entity.';
+	END IF;
 	IF cardinality(feat_names) = 0 THEN
 		RAISE EXCEPTION 'source of feature view "%" has no feature columns', name
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Every column other than the key and timestamp is a feature.';
 	END IF;
 
+	RETURN fs_internal.write('register_version', name, e.name, source, src.query::text, search_path, key_column,
+							 ts_column, ts_t, ttl, schedule, description, owner, tags, feature_descriptions,
+							 feat_names, feat_types);
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb, text) IS
+	'internal: fs.register_feature_view with the schemas the source resolves in';
+
+-- Records a registration: metadata in place, and a new version with its
+-- storage unless the definition equals the latest version's.  Storage tables
+-- are created in fs_data (where no other role can create anything), owned by
+-- the extension's owner, with the view's owner role granted what it needs to
+-- materialize and to grant reads (WITH GRANT OPTION).  Nobody else can drop,
+-- replace, or attach triggers or rules to them.
+CREATE OR REPLACE FUNCTION fs_internal.w_register_version(
+	caller regrole, name text, entity text, source text, query text, search_path text, key_column text,
+	ts_column text, ts_type regtype, ttl interval, schedule interval, description text, owner text, tags text[],
+	feature_descriptions jsonb, feat_names text[], feat_types regtype[]
+) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	e fs.entities;
+	v fs.views;
+	latest fs.view_versions;
+	n int;
+	hist text;
+	onl text;
+	cols text := '';
+	i int;
+BEGIN
+	SELECT * INTO e FROM fs.entities x WHERE x.name = w_register_version.entity;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'entity "%" does not exist', entity USING ERRCODE = 'undefined_object';
+	END IF;
+	-- Concurrent registrations of one view take turns.
+	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('view:' || name));
+	SELECT * INTO v FROM fs.views x WHERE x.name = w_register_version.name;
+	IF FOUND THEN
+		IF NOT pg_has_role(caller, v.owner_role, 'USAGE') THEN
+			RAISE EXCEPTION 'must be owner of feature view "%"', name USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		IF v.entity <> e.name THEN
+			RAISE EXCEPTION 'feature view "%" belongs to entity "%", not "%"', name, v.entity, e.name
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END IF;
+
 	-- Metadata (not part of a version) is updated in place, only when it changes.
 	IF v.name IS NULL THEN
-		INSERT INTO fs.views (name, entity, schedule, description, owner, tags, feature_descriptions)
-		VALUES (name, e.name, schedule, description, coalesce(owner, current_user::text),
-				coalesce(tags, '{}'), coalesce(feature_descriptions, '{}'))
+		INSERT INTO fs.views (name, entity, schedule, description, owner, tags, feature_descriptions, owner_role)
+		VALUES (name, e.name, schedule, description, coalesce(owner, fs_internal.role_name(caller)::text),
+				coalesce(tags, '{}'), coalesce(feature_descriptions, '{}'), fs_internal.role_name(caller))
 		RETURNING * INTO v;
 	ELSE
 		UPDATE fs.views x SET
-			schedule = register_feature_view.schedule,
-			description = coalesce(register_feature_view.description, x.description),
-			owner = coalesce(register_feature_view.owner, x.owner),
-			tags = coalesce(register_feature_view.tags, x.tags),
-			feature_descriptions = coalesce(register_feature_view.feature_descriptions, x.feature_descriptions),
+			schedule = w_register_version.schedule,
+			description = coalesce(w_register_version.description, x.description),
+			owner = coalesce(w_register_version.owner, x.owner),
+			tags = coalesce(w_register_version.tags, x.tags),
+			feature_descriptions = coalesce(w_register_version.feature_descriptions, x.feature_descriptions),
 			updated_at = now()
 		 WHERE x.name = v.name
 		   AND (x.schedule, x.description, x.owner, x.tags, x.feature_descriptions) IS DISTINCT FROM
-			   (register_feature_view.schedule,
-				coalesce(register_feature_view.description, x.description),
-				coalesce(register_feature_view.owner, x.owner),
-				coalesce(register_feature_view.tags, x.tags),
-				coalesce(register_feature_view.feature_descriptions, x.feature_descriptions));
+			   (w_register_version.schedule,
+				coalesce(w_register_version.description, x.description),
+				coalesce(w_register_version.owner, x.owner),
+				coalesce(w_register_version.tags, x.tags),
+				coalesce(w_register_version.feature_descriptions, x.feature_descriptions));
 
 		-- An identical definition is the latest version.
 		SELECT * INTO latest FROM fs.view_versions x WHERE x.view_name = v.name ORDER BY x.version DESC LIMIT 1;
 		IF FOUND
-		   AND latest.source_query = src.query
-		   AND latest.search_path = register_feature_view.search_path
-		   AND latest.key_column = register_feature_view.key_column
-		   AND latest.ts_column = register_feature_view.ts_column
-		   AND latest.key_type = e.key_type AND latest.ts_type = ts_t
-		   AND latest.ttl IS NOT DISTINCT FROM register_feature_view.ttl
+		   AND latest.source_query = w_register_version.query
+		   AND latest.search_path = w_register_version.search_path
+		   AND latest.key_column = w_register_version.key_column
+		   AND latest.ts_column = w_register_version.ts_column
+		   AND latest.key_type = e.key_type AND latest.ts_type = w_register_version.ts_type
+		   AND latest.ttl IS NOT DISTINCT FROM w_register_version.ttl
 		   AND (SELECT array_agg(f.name ORDER BY f.position) FROM fs.view_features f
 				 WHERE f.view_name = v.name AND f.version = latest.version) = feat_names
 		   AND (SELECT array_agg(f.type ORDER BY f.position) FROM fs.view_features f
@@ -269,26 +365,33 @@ BEGIN
 	END LOOP;
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s NOT NULL, %I %s NOT NULL, '
 				   'fs_created_at timestamptz NOT NULL DEFAULT pg_catalog.now()%s, PRIMARY KEY (%I, %I))',
-				   hist, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_t, NULL), cols,
+				   hist, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_type, NULL), cols,
 				   key_column, ts_column);
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s PRIMARY KEY, %I %s NOT NULL, '
 				   'fs_created_at timestamptz NOT NULL%s)',
-				   onl, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_t, NULL), cols);
+				   onl, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_type, NULL), cols);
 	EXECUTE format('COMMENT ON TABLE fs_data.%I IS %L', hist,
 				   format('feature_store: history of feature view %s version %s', name, n));
 	EXECUTE format('COMMENT ON TABLE fs_data.%I IS %L', onl,
 				   format('feature_store: online store of feature view %s version %s', name, n));
+	EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON fs_data.%I, fs_data.%I TO %I WITH GRANT OPTION',
+				   hist, onl, v.owner_role);
 
 	INSERT INTO fs.view_versions (view_name, version, source, source_query, search_path, key_column, key_type,
-								  ts_column, ts_type, ttl, history_table, online_table)
-	VALUES (v.name, n, source, src.query, search_path, key_column, e.key_type, ts_column, ts_t, ttl, hist, onl);
+								  ts_column, ts_type, ttl, history_table, online_table, history_relid, online_relid,
+								  created_by)
+	VALUES (v.name, n, source, query, search_path, key_column, e.key_type, ts_column, ts_type, ttl, hist, onl,
+			format('fs_data.%I', hist)::regclass, format('fs_data.%I', onl)::regclass, fs_internal.role_name(caller));
 	INSERT INTO fs.view_features (view_name, version, position, name, type)
 	SELECT v.name, n, o, f, t FROM unnest(feat_names, feat_types) WITH ORDINALITY AS u(f, t, o);
 	RETURN n;
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb, text) IS
-	'internal: fs.register_feature_view with the schemas the source resolves in';
+REVOKE ALL ON FUNCTION fs_internal.w_register_version(regrole, text, text, text, text, text, text, text, regtype, interval,
+	interval, text, text, text[], jsonb, text[], regtype[]) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_register_version(regrole, text, text, text, text, text, text, text, regtype, interval,
+	interval, text, text, text[], jsonb, text[], regtype[]) IS
+	'internal catalog operation: records a registration, creating a version and its storage when the definition changed';
 
 -- The public entry point captures the caller's schemas: names in the source
 -- resolve there now and at every materialization (by name, so a dbt rebuild
@@ -309,26 +412,27 @@ CREATE OR REPLACE FUNCTION fs.register_feature_view(
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
 	SELECT fs_internal.register_feature_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s), ', ' ORDER BY o)
-		   FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS u(s, o)))
+		fs_internal.definition_search_path(pg_catalog.format('feature view "%s"', $1), pg_catalog.current_schemas(false)))
 $$;
 COMMENT ON FUNCTION fs.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb) IS
 	'registers a feature view; returns the new version, or the latest one when the definition is unchanged';
 
-CREATE OR REPLACE FUNCTION fs.drop_feature_view(name text, version int DEFAULT NULL, cascade boolean DEFAULT false) RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+CREATE OR REPLACE FUNCTION fs_internal.w_drop_feature_view(caller regrole, name text, version int, cascade boolean)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog
 AS $$
 DECLARE
 	v fs.views;
 	vv fs.view_versions;
 	mode text := CASE WHEN cascade THEN 'CASCADE' ELSE 'RESTRICT' END;
+	rels text;
 BEGIN
-	SELECT * INTO v FROM fs.views x WHERE x.name = drop_feature_view.name;
+	SELECT * INTO v FROM fs.views x WHERE x.name = w_drop_feature_view.name;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'feature view "%" does not exist', name USING ERRCODE = 'undefined_object';
 	END IF;
-	IF NOT pg_has_role(v.owner_role, 'USAGE') THEN
+	IF NOT pg_has_role(caller, v.owner_role, 'USAGE') THEN
 		RAISE EXCEPTION 'must be owner of feature view "%"', name USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	IF version IS NOT NULL THEN
@@ -336,22 +440,44 @@ BEGIN
 	END IF;
 	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('view:' || name));
 	FOR vv IN SELECT * FROM fs.view_versions x
-			   WHERE x.view_name = v.name AND (x.version = drop_feature_view.version OR drop_feature_view.version IS NULL)
+			   WHERE x.view_name = v.name AND (x.version = w_drop_feature_view.version OR w_drop_feature_view.version IS NULL)
 	LOOP
+		-- Only the tables recorded at creation, and only while they are still
+		-- the extension's plain tables in fs_data.
+		SELECT string_agg(c.oid::regclass::text, ', ') INTO rels
+		  FROM pg_class c
+		 WHERE c.oid IN (vv.history_relid, vv.online_relid) AND c.relkind = 'r'
+		   AND c.relnamespace = 'fs_data'::regnamespace
+		   AND c.relowner = (SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'fs_internal');
 		-- Objects that depend on the storage (views over it) block the drop unless cascading.
-		BEGIN
-			EXECUTE format('DROP TABLE IF EXISTS fs_data.%I, fs_data.%I %s', vv.history_table, vv.online_table, mode);
-		EXCEPTION WHEN dependent_objects_still_exist THEN
-			RAISE EXCEPTION 'cannot drop version % of feature view "%" because other objects depend on its storage',
-				vv.version, name
-				USING ERRCODE = 'dependent_objects_still_exist',
-					  HINT = 'Drop the dependent objects first, or pass cascade => true.';
-		END;
+		IF rels IS NOT NULL THEN
+			BEGIN
+				EXECUTE format('DROP TABLE %s %s', rels, mode);
+			EXCEPTION WHEN dependent_objects_still_exist THEN
+				RAISE EXCEPTION 'cannot drop version % of feature view "%" because other objects depend on its storage',
+					vv.version, name
+					USING ERRCODE = 'dependent_objects_still_exist',
+						  HINT = 'Drop the dependent objects first, or pass cascade => true.';
+			END;
+		END IF;
 		DELETE FROM fs.view_versions x WHERE x.view_name = vv.view_name AND x.version = vv.version;
 	END LOOP;
 	IF version IS NULL THEN
 		DELETE FROM fs.views x WHERE x.name = v.name;
 	END IF;
+	RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION fs_internal.w_drop_feature_view(regrole, text, int, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_drop_feature_view(regrole, text, int, boolean) IS
+	'internal catalog operation: drops a version of a feature view, or the whole view, with its storage';
+
+CREATE OR REPLACE FUNCTION fs.drop_feature_view(name text, version int DEFAULT NULL, cascade boolean DEFAULT false) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	PERFORM fs_internal.write('drop_feature_view', name, version, coalesce(cascade, false));
 END;
 $$;
 COMMENT ON FUNCTION fs.drop_feature_view(text, int, boolean) IS

@@ -11,6 +11,10 @@ AS $$
 DECLARE
 	vv fs.view_versions;
 	names text[];
+	run_as regrole;
+	hist regclass;
+	onl regclass;
+	token bigint;
 	started timestamptz := clock_timestamp();
 	feat_list text;
 	set_list text;
@@ -25,11 +29,15 @@ BEGIN
 	END IF;
 	vv := fs_internal.view_version(view);
 	version := vv.version;
-	IF NOT (has_table_privilege(format('fs_data.%I', vv.history_table), 'INSERT, UPDATE')
-			AND has_table_privilege(format('fs_data.%I', vv.online_table), 'INSERT, UPDATE')) THEN
+	hist := fs_internal.storage_rel(vv, false);
+	onl := fs_internal.storage_rel(vv, true);
+	-- The source is the owner's SQL: it runs as the owner role, never with the
+	-- caller's (perhaps a superuser's) rights, so only its members may run it.
+	run_as := fs_internal.view_owner(vv.view_name);
+	IF NOT pg_has_role(run_as, 'USAGE') THEN
 		RAISE EXCEPTION 'permission denied to materialize feature view "%"', view
 			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = 'Materializing needs INSERT and UPDATE on its history and online tables.';
+				  DETAIL = format('Materialization runs as the view''s owner role %s; only its members may run it.', run_as);
 	END IF;
 	-- One materialization of a version at a time.
 	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext(format('materialize:%s@%s', view, vv.version)));
@@ -50,7 +58,7 @@ WITH batch AS (
 	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
 	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2)
 ), written AS (
-	INSERT INTO fs_data.%5$I AS h (%1$I, %2$I, fs_created_at, %3$s)
+	INSERT INTO %5$s AS h (%1$I, %2$I, fs_created_at, %3$s)
 	SELECT %1$I, %2$I, pg_catalog.now(), %3$s FROM batch
 	ON CONFLICT (%1$I, %2$I) DO UPDATE SET fs_created_at = EXCLUDED.fs_created_at, %7$s
 	WHERE (%8$s) IS DISTINCT FROM (%9$s)
@@ -58,7 +66,7 @@ WITH batch AS (
 ), latest AS (
 	SELECT DISTINCT ON (%1$I) * FROM written ORDER BY %1$I, %2$I DESC, fs_created_at DESC
 ), online AS (
-	INSERT INTO fs_data.%6$I AS o (%1$I, %2$I, fs_created_at, %3$s)
+	INSERT INTO %6$s AS o (%1$I, %2$I, fs_created_at, %3$s)
 	SELECT %1$I, %2$I, fs_created_at, %3$s FROM latest
 	ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %7$s
 	WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)
@@ -67,23 +75,54 @@ WITH batch AS (
 SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM written),
 	   (SELECT pg_catalog.count(*) FROM online)
 $q$,
-		vv.key_column, vv.ts_column, feat_list, vv.source_query, vv.history_table, vv.online_table, set_list,
+		vv.key_column, vv.ts_column, feat_list, vv.source_query, hist, onl, set_list,
 		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('EXCLUDED.%I', x), ', ') FROM unnest(names) x));
 	BEGIN
+		token := fs_internal.begin_user_sql(run_as, NULL);
+		PERFORM fs_internal.check_source_columns(vv);
 		PERFORM set_config('search_path', vv.search_path, true);
 		EXECUTE sql INTO rows_read, rows_written, online_rows USING start, finish;
-		PERFORM set_config('search_path', 'pg_catalog', true);
+		PERFORM fs_internal.end_user_sql(token);
 	EXCEPTION WHEN cardinality_violation THEN
 		RAISE EXCEPTION 'source of feature view "%" yields more than one row for the same key and event time', view
 			USING ERRCODE = 'cardinality_violation',
 				  HINT = format('Make (%I, %I) unique in the source.', vv.key_column, vv.ts_column);
 	END;
-	INSERT INTO fs.materialization_runs (view_name, version, window_start, window_finish, started_at, finished_at,
-										 duration, rows_read, rows_written, online_rows, status)
-	VALUES (vv.view_name, vv.version, start, finish, started, clock_timestamp(), clock_timestamp() - started,
-			rows_read, rows_written, online_rows, 'succeeded');
+	PERFORM fs_internal.write('record_run', vv.view_name, vv.version, start, finish, started, rows_read, rows_written,
+							  online_rows, 'succeeded'::text, NULL::text);
 END;
 $$;
 COMMENT ON FUNCTION fs.materialize(text, timestamptz, timestamptz) IS
 	'materializes the latest version of a feature view for the window start <= event time < finish, in one transaction';
+
+-- Records a materialization run of a version; the caller must be allowed to
+-- run it (a member of the view's owner role).
+CREATE OR REPLACE FUNCTION fs_internal.w_record_run(caller regrole, view text, version int,
+	window_start timestamptz, window_finish timestamptz, started timestamptz,
+	rows_read bigint, rows_written bigint, online_rows bigint, status text, error text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	id bigint;
+BEGIN
+	IF NOT EXISTS (SELECT FROM fs.views v JOIN fs.view_versions vv ON vv.view_name = v.name
+					WHERE v.name = w_record_run.view AND vv.version = w_record_run.version
+					  AND pg_has_role(caller, v.owner_role, 'USAGE')) THEN
+		RAISE EXCEPTION 'permission denied to record a run of feature view "%" version %', view, version
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	INSERT INTO fs.materialization_runs (view_name, version, window_start, window_finish, started_at, finished_at,
+										 duration, rows_read, rows_written, online_rows, status, error, run_by)
+	VALUES (view, version, window_start, window_finish, started, clock_timestamp(), clock_timestamp() - started,
+			rows_read, rows_written, online_rows, status, error, fs_internal.role_name(caller))
+	RETURNING run_id INTO id;
+	RETURN id;
+END;
+$$;
+REVOKE ALL ON FUNCTION fs_internal.w_record_run(regrole, text, int, timestamptz, timestamptz, timestamptz, bigint, bigint,
+	bigint, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_record_run(regrole, text, int, timestamptz, timestamptz, timestamptz, bigint, bigint,
+	bigint, text, text) IS 'internal catalog operation: records a materialization run';

@@ -78,7 +78,9 @@ BEGIN
 			n := n + 1;
 			alias := 'o' || n;
 			aliases := aliases || jsonb_build_object(format('%s@%s', r.view_name, r.version), alias);
-			joins := joins || format(E'\n  LEFT JOIN fs_data.%I AS %I ON %I.%I = k.key', r.online_table, alias, alias, r.key_column);
+			joins := joins || format(E'\n  LEFT JOIN %s AS %I ON %I.%I = k.key',
+									 fs_internal.storage_rel(fs_internal.view_version(r.view_name, r.version), true),
+									 alias, alias, r.key_column);
 			IF r.ttl IS NOT NULL THEN
 				joins := joins || format(' AND %I.%I >= pg_catalog.now() - %L::interval', alias, r.ts_column, r.ttl);
 			END IF;

@@ -134,12 +134,35 @@ CREATE OR REPLACE FUNCTION fs.profile_top_values(fs.profile, n int DEFAULT 10,
 COMMENT ON FUNCTION fs.profile_top_values(fs.profile, int) IS
 	'the n most frequent listed values of a text profile, then one row with value NULL for all other values';
 
+-- The drift metrics a monitor can alert on, and their default thresholds:
+-- defined here once; fs.drift, fs.drift_report and the monitors use them.
+CREATE OR REPLACE FUNCTION fs_internal.drift_metrics() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$ SELECT ARRAY['psi', 'ks_p_value', 'jensen_shannon', 'wasserstein_norm', 'l_infinity', 'chi_square_p_value'] $$;
+COMMENT ON FUNCTION fs_internal.drift_metrics() IS 'internal: the drift metrics monitors can alert on';
+
+CREATE OR REPLACE FUNCTION fs_internal.drift_threshold(metric text) RETURNS float8
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+	SELECT CASE metric
+		WHEN 'psi' THEN 0.1				-- PSI above 0.1: moderate shift (warn)
+		WHEN 'psi_alert' THEN 0.25		-- PSI above 0.25: significant shift (alert)
+		WHEN 'jensen_shannon' THEN 0.1
+		WHEN 'wasserstein_norm' THEN 0.1
+		WHEN 'l_infinity' THEN 0.1
+		WHEN 'p_value' THEN 0.05		-- KS and chi-square p-values below this
+	END::float8
+$$;
+COMMENT ON FUNCTION fs_internal.drift_threshold(text) IS 'internal: the default threshold of a drift metric';
+
 CREATE OR REPLACE FUNCTION fs.drift(reference fs.profile, current fs.profile,
-	psi_threshold float8 DEFAULT 0.1,
-	js_threshold float8 DEFAULT 0.1,
-	wasserstein_threshold float8 DEFAULT 0.1,
-	linf_threshold float8 DEFAULT 0.1,
-	p_value_threshold float8 DEFAULT 0.05,
+	psi_threshold float8 DEFAULT fs_internal.drift_threshold('psi'),
+	js_threshold float8 DEFAULT fs_internal.drift_threshold('jensen_shannon'),
+	wasserstein_threshold float8 DEFAULT fs_internal.drift_threshold('wasserstein_norm'),
+	linf_threshold float8 DEFAULT fs_internal.drift_threshold('l_infinity'),
+	p_value_threshold float8 DEFAULT fs_internal.drift_threshold('p_value'),
 	OUT metric text, OUT value float8, OUT threshold float8, OUT drifted boolean)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'profile_drift' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 5;

@@ -41,12 +41,13 @@ SET search_path = pg_catalog
 SET intervalstyle = postgres	-- TTL literals read the same under any style
 AS $$
 DECLARE
+	token bigint;
 	src record;
 	spine_sql text;
 	spine_cols text[];
 	spine_key_t regtype;
 	spine_ts_t regtype;
-	time_types CONSTANT regtype[] := ARRAY['timestamptz', 'timestamp', 'date']::regtype[];
+	time_types CONSTANT regtype[] := fs_internal.time_types();
 	r record;
 	alias text;
 	aliases jsonb := '{}';
@@ -73,11 +74,16 @@ BEGIN
 
 	-- The spine: a relation name or one SELECT, validated, planned (not run)
 	-- and described in the caller's schemas, as feature view sources are.
-	PERFORM set_config('search_path', historical_features.search_path, true);
+	token := fs_internal.begin_user_sql(NULL, historical_features.search_path);
 	src := fs_internal.describe_source('spine', spine);
-	PERFORM set_config('search_path', 'pg_catalog', true);
+	PERFORM fs_internal.end_user_sql(token);
 	IF src.relation IS NOT NULL THEN
 		spine_sql := src.relation || ' AS s';
+	ELSIF src.query !~* '\mfrom\M' THEN
+		-- A spine of constants (SELECT 1 AS k, ... or VALUES) would be folded
+		-- into the join by the planner, leaving no key equality to join on:
+		-- OFFSET 0 keeps it a relation of its own.
+		spine_sql := format(E'(SELECT * FROM (\n%s\n) AS spine OFFSET 0) AS s', src.query);
 	ELSE
 		spine_sql := format(E'(\n%s\n) AS s', src.query);
 	END IF;
@@ -112,10 +118,10 @@ BEGIN
 				USING ERRCODE = 'datatype_mismatch', HINT = 'Cast the key column in the spine query.';
 		END IF;
 		out_name := r.view_name || '__' || r.feature;
-		IF octet_length(out_name) > 63 THEN
+		IF octet_length(out_name) > fs_internal.max_name_bytes() THEN
 			RAISE EXCEPTION 'output column name "%" for feature "%" is too long', out_name, r.ref
 				USING ERRCODE = 'name_too_long',
-					  DETAIL = format('It is %s bytes long; the limit is 63.', octet_length(out_name));
+					  DETAIL = format('It is %s bytes long; the limit is %s.', octet_length(out_name), fs_internal.max_name_bytes());
 		END IF;
 		IF out_name = ANY (out_names) THEN
 			RAISE EXCEPTION 'output column "%" for feature "%" would appear twice', out_name, r.ref
@@ -136,8 +142,8 @@ BEGIN
 			IF spine_ts_t <> r.ts_type THEN
 				spine_ts := format('(%s)::%s', spine_ts, format_type(r.ts_type, NULL));
 			END IF;
-			joins := joins || format(E'\n  LEFT JOIN fs_data.%I AS %I\n    ON %I.%I = s.%I\n   AND %s %s %I.%I',
-									 r.history_table, alias, alias, r.key_column, key_column,
+			joins := joins || format(E'\n  LEFT JOIN %s AS %I\n    ON %I.%I = s.%I\n   AND %s %s %I.%I',
+									 fs_internal.storage_rel(fs_internal.view_version(r.view_name, r.version), false), alias, alias, r.key_column, key_column,
 									 spine_ts, CASE WHEN strict THEN '@>' ELSE '@>=' END, alias, r.ts_column);
 			IF r.ttl IS NOT NULL THEN
 				joins := joins || format(E'\n   AND %I.%I >= %s - %L::interval', alias, r.ts_column, spine_ts, r.ttl);
@@ -151,11 +157,11 @@ BEGIN
 
 	sql := format(E'SELECT s.*%s\n  FROM %s%s', sel, spine_sql, joins);
 	-- Plan it once as the caller would run it: a mistake shows up now.
-	PERFORM set_config('search_path', historical_features.search_path, true);
+	token := fs_internal.begin_user_sql(NULL, historical_features.search_path);
 	OPEN cur FOR EXECUTE 'EXPLAIN ' || sql;
 	FETCH cur INTO line;	-- a utility statement runs at its first fetch
 	CLOSE cur;
-	PERFORM set_config('search_path', 'pg_catalog', true);
+	PERFORM fs_internal.end_user_sql(token);
 	RETURN sql;
 END;
 $$;

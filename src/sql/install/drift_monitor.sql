@@ -20,8 +20,12 @@ CREATE TABLE fs.drift_monitors (
 	enabled boolean NOT NULL DEFAULT true,
 	last_checked_day date,
 	checked_version int,
+
 	owner_role name NOT NULL DEFAULT current_user,
-	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	last_run jsonb,				-- the last run's counts (0.3)
+	last_error text,			-- why the last run failed, if it did
+	last_error_at timestamptz
 );
 COMMENT ON TABLE fs.drift_monitors IS
 	'drift monitors: a feature view, a reference window, thresholds, and the NOTIFY channel for breaches';
@@ -58,26 +62,11 @@ SELECT pg_catalog.pg_extension_config_dump('fs.drift_monitors', '');
 SELECT pg_catalog.pg_extension_config_dump('fs.drift_profiles', '');
 SELECT pg_catalog.pg_extension_config_dump('fs.drift_alerts', '');
 
+-- Monitors are readable by everyone; daily profiles and alerts summarize a
+-- version's history, so only roles that may read that history see them.
+-- Writes go through the extension's operations only (install/catalog.sql).
 GRANT SELECT ON fs.drift_monitors, fs.drift_profiles, fs.drift_alerts TO PUBLIC;
-GRANT INSERT, UPDATE, DELETE ON fs.drift_monitors, fs.drift_profiles TO PUBLIC;
-GRANT INSERT ON fs.drift_alerts TO PUBLIC;
 ALTER TABLE fs.drift_monitors ENABLE ROW LEVEL SECURITY;
 ALTER TABLE fs.drift_profiles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE fs.drift_alerts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read_all ON fs.drift_monitors FOR SELECT USING (true);
-CREATE POLICY owner_writes ON fs.drift_monitors FOR ALL
-	USING (pg_catalog.pg_has_role(owner_role, 'USAGE'))
-	WITH CHECK (pg_catalog.pg_has_role(owner_role, 'USAGE'));
--- Profiles summarize history: whoever can read the history table may store them.
-CREATE POLICY read_all ON fs.drift_profiles FOR SELECT USING (true);
-CREATE POLICY readers_write ON fs.drift_profiles FOR ALL
-	USING (EXISTS (SELECT FROM fs.view_versions vv
-				   WHERE vv.view_name = drift_profiles.view_name AND vv.version = drift_profiles.version
-					 AND pg_catalog.has_table_privilege(pg_catalog.format('fs_data.%I', vv.history_table), 'SELECT')))
-	WITH CHECK (EXISTS (SELECT FROM fs.view_versions vv
-						WHERE vv.view_name = drift_profiles.view_name AND vv.version = drift_profiles.version
-						  AND pg_catalog.has_table_privilege(pg_catalog.format('fs_data.%I', vv.history_table), 'SELECT')));
-CREATE POLICY read_all ON fs.drift_alerts FOR SELECT USING (true);
-CREATE POLICY owner_records ON fs.drift_alerts FOR INSERT
-	WITH CHECK (EXISTS (SELECT FROM fs.drift_monitors m
-						WHERE m.name = drift_alerts.monitor AND pg_catalog.pg_has_role(m.owner_role, 'USAGE')));

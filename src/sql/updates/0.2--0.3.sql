@@ -25,3 +25,65 @@ BEGIN
 	END LOOP;
 END;
 $$;
+
+-- Security (README "Security").  Storage: only the extension creates tables
+-- in fs_data; existing storage is handed to the extension's owner, its former
+-- owner keeping what it needs WITH GRANT OPTION, and is recorded by OID.
+REVOKE CREATE ON SCHEMA fs_data FROM PUBLIC;
+ALTER TABLE fs.view_versions ADD COLUMN history_relid regclass, ADD COLUMN online_relid regclass;
+DO $$
+DECLARE
+	vv record;
+	rel regclass;
+	prev name;
+BEGIN
+	FOR vv IN SELECT x.view_name, x.version, x.history_table, x.online_table, v.owner_role
+				FROM fs.view_versions x JOIN fs.views v ON v.name = x.view_name LOOP
+		FOREACH rel IN ARRAY ARRAY[pg_catalog.to_regclass(pg_catalog.format('fs_data.%I', vv.history_table)),
+								   pg_catalog.to_regclass(pg_catalog.format('fs_data.%I', vv.online_table))] LOOP
+			CONTINUE WHEN rel IS NULL
+				OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = rel AND c.relkind = 'r');
+			SELECT r.rolname INTO prev FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid = c.relowner
+			 WHERE c.oid = rel;
+			EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', rel, current_user);
+			EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I WITH GRANT OPTION', rel, vv.owner_role);
+			IF prev IS DISTINCT FROM vv.owner_role AND prev <> current_user THEN
+				EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I WITH GRANT OPTION', rel, prev);
+			END IF;
+		END LOOP;
+		UPDATE fs.view_versions x
+		   SET history_relid = (SELECT c.oid FROM pg_catalog.pg_class c
+								 WHERE c.oid = pg_catalog.to_regclass(pg_catalog.format('fs_data.%I', vv.history_table))
+								   AND c.relkind = 'r'),
+			   online_relid = (SELECT c.oid FROM pg_catalog.pg_class c
+								WHERE c.oid = pg_catalog.to_regclass(pg_catalog.format('fs_data.%I', vv.online_table))
+								  AND c.relkind = 'r')
+		 WHERE x.view_name = vv.view_name AND x.version = vv.version;
+	END LOOP;
+END;
+$$;
+
+-- The catalog: SELECT only; writes go through fs_internal.write.
+REVOKE INSERT, UPDATE, DELETE ON fs.entities, fs.views, fs.view_versions, fs.view_features FROM PUBLIC;
+REVOKE INSERT ON fs.materialization_runs FROM PUBLIC;
+REVOKE UPDATE ON fs.catalog_state FROM PUBLIC;
+DROP POLICY owner_writes ON fs.entities;
+DROP POLICY owner_writes ON fs.views;
+DROP POLICY owner_writes ON fs.view_versions;
+DROP POLICY owner_writes ON fs.view_features;
+DROP POLICY writers_record ON fs.materialization_runs;
+ALTER TABLE fs.catalog_state ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON fs.catalog_state FOR SELECT USING (true);
+
+-- Drift monitors: the run's result and the last error; profiles and alerts
+-- readable by the history's readers (policies in drift_monitor.sql).
+ALTER TABLE fs.drift_monitors ADD COLUMN last_run jsonb, ADD COLUMN last_error text, ADD COLUMN last_error_at timestamptz;
+REVOKE INSERT, UPDATE, DELETE ON fs.drift_monitors, fs.drift_profiles FROM PUBLIC;
+REVOKE INSERT ON fs.drift_alerts FROM PUBLIC;
+DROP POLICY owner_writes ON fs.drift_monitors;
+DROP POLICY readers_write ON fs.drift_profiles;
+DROP POLICY read_all ON fs.drift_profiles;
+DROP POLICY owner_records ON fs.drift_alerts;
+DROP POLICY read_all ON fs.drift_alerts;
+-- run_drift_monitors reports each monitor's error: a new result column.
+DROP FUNCTION fs.run_drift_monitors(timestamptz);
