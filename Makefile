@@ -96,8 +96,7 @@ test: deps
 	FS_DEV=1 bash test/run.sh
 
 demo: deps
-	$(MAKE)
-	bash test/demo.sh
+	@bash test/demo.sh
 
 bench: deps
 	$(MAKE)
