@@ -16,6 +16,7 @@
 
 #include <math.h>
 
+#include "common/int.h"
 #include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
@@ -36,10 +37,20 @@ ProfileStateCreate(MemoryContext ctx, uint8 kind)
 void
 ProfileMergeInto(ProfileState *dst, const ProfileState *src)
 {
+	int64		count,
+				nulls;
+
 	if (dst->kind != src->kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge a numeric fs.profile with a text fs.profile")));
+	/* every other count is bounded by these: check them before changing dst */
+	if (pg_add_s64_overflow(dst->count, src->count, &count) ||
+		pg_add_s64_overflow(dst->nulls, src->nulls, &nulls))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot merge fs.profile values: they count more than %lld values",
+						(long long) PG_INT64_MAX)));
 	if (dst->kind == PROFILE_KIND_NUMERIC)
 	{
 		int64		fd = ProfileFinite(dst),
@@ -106,8 +117,125 @@ ProfileMergeInto(ProfileState *dst, const ProfileState *src)
 		for (int32 i = 0; i < src->nentries; i++)
 			TextAdd(dst, src->entries[i].data, src->entries[i].len, src->entries[i].count);
 	}
-	dst->count = AddCount(dst->count, src->count);
-	dst->nulls = AddCount(dst->nulls, src->nulls);
+	dst->count = count;
+	dst->nulls = nulls;
+}
+
+/*
+ * Checks the exact sums of a numeric state against its counts: zero without
+ * nonzero values, of the sign of the values when they all have one, and
+ * below what nneg + npos finite values can reach in magnitude (2^1024 each,
+ * squares 2^2048 each).  Those bounds add up under merging, so a merge of
+ * states that pass passes, and its sums stay within the range the format
+ * can encode.  Returns NULL or what is wrong.
+ */
+static const char *
+ProfileSumsInconsistency(const ProfileState *s, int64 nneg, int64 npos)
+{
+	ExactSum	sum,
+				sumsq,
+				zero,
+				bound;
+	int			sum_sign;
+	int64		nonzero = nneg + npos;
+
+	ProfileSums(s, &sum, &sumsq);
+	memset(&zero, 0, sizeof(zero));
+	sum_sign = ExactCompare(&sum, &zero);
+	if (nonzero == 0)
+	{
+		if (sum_sign != 0 || ExactCompare(&sumsq, &zero) != 0)
+			return "exact sums of zeros are not zero";
+		return NULL;
+	}
+	if ((nneg == 0 && sum_sign <= 0) || (npos == 0 && sum_sign >= 0))
+		return "sign of sum disagrees with counts";
+	(void) ExactMagnitude(&sum);
+	ExactSetPower(&bound, nonzero, 1024, SUM_BIAS);
+	if (ExactCompare(&sum, &bound) >= 0)
+		return "sum out of range";
+	ExactSetPower(&bound, nonzero, 2048, SQ_BIAS);
+	if (ExactCompare(&sumsq, &zero) <= 0 || ExactCompare(&sumsq, &bound) >= 0)
+		return "sum of squares out of range";
+	return NULL;
+}
+
+/* The consistency check of a numeric state (see ProfileInconsistency). */
+static const char *
+ProfileNumericInconsistency(const ProfileState *s)
+{
+	int64		special;
+	int64		finite;
+	int64		nneg = StoreTotal(&s->neg);
+	int64		npos = StoreTotal(&s->pos);
+	int64		inbuckets;
+
+	if (pg_add_s64_overflow(s->nan, s->posinf, &special) ||
+		pg_add_s64_overflow(special, s->neginf, &special) || special > s->count)
+		return "special values exceed count";
+	finite = s->count - special;
+	if (finite > 0 ? (!isfinite(s->min) || !isfinite(s->max) || s->min > s->max)
+		: (s->min != 0.0 || s->max != 0.0))
+		return "bad minimum or maximum";
+	if ((s->min == 0.0 && signbit(s->min)) || (s->max == 0.0 && signbit(s->max)))
+		return "negative zero bound";
+	if (nneg < 0 || npos < 0 || pg_add_s64_overflow(nneg, npos, &inbuckets) ||
+		pg_add_s64_overflow(inbuckets, s->zeros, &inbuckets) || inbuckets != finite)
+		return "bucket counts do not add up";
+	if (s->neg.used != (finite > 0 && s->min < 0) ||
+		s->pos.used != (finite > 0 && s->max > 0) ||
+		(s->zeros > 0 && (s->min > 0 || s->max < 0)) ||
+		(finite > 0 && (s->min == 0 || s->max == 0) && s->zeros == 0))
+		return "buckets disagree with minimum or maximum";
+	return ProfileSumsInconsistency(s, nneg, npos);
+}
+
+/* The consistency check of a text state (see ProfileInconsistency). */
+static const char *
+ProfileTextInconsistency(const ProfileState *s)
+{
+	int64		listed = 0;
+
+	for (int32 i = 0; i < s->nentries; i++)
+	{
+		if (s->entries[i].count <= 0)
+			return "text value with zero count";
+		if (pg_add_s64_overflow(listed, s->entries[i].count, &listed))
+			return "counts overflow";
+	}
+	if (!(s->flags & PROFILE_FLAG_SAMPLED))
+	{
+		if (s->nentries > PROFILE_TEXT_CAP)
+			return "too many text values";
+		if (listed != s->count)
+			return "text counts do not add up";
+	}
+	else
+	{
+		/* a sample leaves out at least one value */
+		if (s->nentries < PROFILE_TEXT_CAP)
+			return "sampled text profile of the wrong size";
+		if (listed >= s->count)
+			return "text counts exceed count";
+	}
+	return NULL;
+}
+
+/*
+ * The one consistency check of fs.profile: every profile read from outside
+ * must pass it (ProfileDecode), and so must every profile written here
+ * (ProfileEncode), so that whatever is accepted or produced can be read
+ * back.  It is closed under merging: merging states that pass gives one that
+ * passes.  Returns NULL, or what is wrong.
+ */
+const char *
+ProfileInconsistency(const ProfileState *s)
+{
+	if (s->count < 0 || s->nulls < 0)
+		return "count out of range";
+	if (s->kind == PROFILE_KIND_NUMERIC)
+		return ProfileNumericInconsistency(s);
+	return ProfileTextInconsistency(s);
 }
 
 /* Writes the canonical bytes of a state after the varlena header room. */
@@ -115,7 +243,13 @@ bytea *
 ProfileEncode(const ProfileState *s)
 {
 	StringInfoData buf;
+	const char *detail = ProfileInconsistency(s);
 
+	if (detail)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot produce an fs.profile value: %s", detail),
+				 errdetail("The value would not be accepted back as an fs.profile.")));
 	initStringInfo(&buf);
 	appendStringInfoSpaces(&buf, VARHDRSZ);
 	appendBinaryStringInfo(&buf, "FSP", 3);
@@ -164,10 +298,70 @@ ProfileEncode(const ProfileState *s)
 	return (bytea *) buf.data;
 }
 
+/* Reads the numeric part of a profile byte stream into s: counts, bounds, sums, sketch. */
+static void
+ProfileDecodeNumeric(ProfileReader *r, ProfileState *s)
+{
+	s->nan = GetCount(r);
+	s->posinf = GetCount(r);
+	s->neginf = GetCount(r);
+	s->zeros = GetCount(r);
+	s->min = GetDouble(r);
+	s->max = GetDouble(r);
+	ExactDecode(r, &s->sum, SUM_USED_LIMBS);
+	ExactDecode(r, &s->sumsq, SQ_USED_LIMBS);
+	if (GetFixed(r, 2) != PROFILE_ALPHA_CODE)
+		CorruptProfile("unknown sketch accuracy");
+	(void) StoreDecode(r, s->ctx, &s->neg);
+	(void) StoreDecode(r, s->ctx, &s->pos);
+}
+
+/* Reads the text part of a profile byte stream into s: the listed values, in canonical order. */
+static void
+ProfileDecodeText(ProfileReader *r, ProfileState *s)
+{
+	uint64		n = GetVarint(r);
+	TextEntry	prev = {0};
+
+	if (n > PROFILE_TEXT_CAP)
+		CorruptProfile("too many text values");
+	s->cutoff = PG_UINT64_MAX;	/* admit everything listed */
+	for (uint64 i = 0; i < n; i++)
+	{
+		uint64		vlen = GetVarint(r);
+		TextEntry	cur;
+		const TextEntry *pa = &prev,
+				   *pb = &cur;
+		int64		c;
+
+		if (vlen > MaxAllocSize)
+			CorruptProfile("text value too long");
+		ReaderNeed(r, vlen);
+		pg_verifymbstr((const char *) r->p, (int) vlen, false);
+		cur.data = (char *) r->p;
+		cur.len = (int32) vlen;
+		cur.hash = TextHash((const char *) r->p, (int32) vlen);
+		if (i > 0 && TextEntryCmp(&pa, &pb) >= 0)
+			CorruptProfile("text values out of order");
+		r->p += vlen;
+		c = GetCount(r);
+		if (c == 0)
+			CorruptProfile("text value with zero count");
+		/* insert without triggering sampling: the set is canonical already */
+		TextAdd(s, cur.data, cur.len, c);
+		prev = cur;
+	}
+	/* a sample lists the values of the smallest hashes, up to the last one listed */
+	if (s->flags & PROFILE_FLAG_SAMPLED)
+		s->cutoff = prev.hash;
+}
+
 /*
  * Validates a profile byte stream and returns its state, allocated in ctx.
  * The one entry point for bytes from outside: text input, binary input,
- * deserialization and every accessor.
+ * deserialization, fs.profile_merge's inputs and every accessor.  The stream
+ * must be well formed, and the state it describes must pass
+ * ProfileInconsistency, the check every profile produced here passes too.
  */
 ProfileState *
 ProfileDecode(const char *data, Size len, MemoryContext ctx)
@@ -177,6 +371,7 @@ ProfileDecode(const char *data, Size len, MemoryContext ctx)
 	uint8		version,
 				kind,
 				flags;
+	const char *detail;
 
 	r.p = (const uint8 *) data;
 	r.end = r.p + len;
@@ -203,89 +398,14 @@ ProfileDecode(const char *data, Size len, MemoryContext ctx)
 	s->count = GetCount(&r);
 	s->nulls = GetCount(&r);
 	if (kind == PROFILE_KIND_NUMERIC)
-	{
-		int64		special;
-		int64		finite;
-		int64		inbuckets;
-
-		s->nan = GetCount(&r);
-		s->posinf = GetCount(&r);
-		s->neginf = GetCount(&r);
-		s->zeros = GetCount(&r);
-		special = AddCount(AddCount(s->nan, s->posinf), s->neginf);
-		if (special > s->count)
-			CorruptProfile("special values exceed count");
-		finite = s->count - special;
-		s->min = GetDouble(&r);
-		s->max = GetDouble(&r);
-		if (finite > 0 ? (!isfinite(s->min) || !isfinite(s->max) || s->min > s->max)
-			: (s->min != 0.0 || s->max != 0.0))
-			CorruptProfile("bad minimum or maximum");
-		if (finite > 0 && ((s->min == 0.0 && signbit(s->min)) ||
-						   (s->max == 0.0 && signbit(s->max))))
-			CorruptProfile("negative zero bound");
-		ExactDecode(&r, &s->sum, SUM_USED_LIMBS);
-		ExactDecode(&r, &s->sumsq, SQ_USED_LIMBS);
-		if (GetFixed(&r, 2) != PROFILE_ALPHA_CODE)
-			CorruptProfile("unknown sketch accuracy");
-		inbuckets = StoreDecode(&r, ctx, &s->neg);
-		inbuckets = AddCount(inbuckets, StoreDecode(&r, ctx, &s->pos));
-		if (AddCount(inbuckets, s->zeros) != finite)
-			CorruptProfile("bucket counts do not add up");
-		if (s->neg.used != (finite > 0 && s->min < 0) ||
-			s->pos.used != (finite > 0 && s->max > 0) ||
-			(s->zeros > 0 && (s->min > 0 || s->max < 0)) ||
-			(finite > 0 && (s->min == 0 || s->max == 0) && s->zeros == 0))
-			CorruptProfile("buckets disagree with minimum or maximum");
-	}
+		ProfileDecodeNumeric(&r, s);
 	else
-	{
-		uint64		n = GetVarint(&r);
-		int64		listed = 0;
-		TextEntry	prev = {0};
-
-		if (n > PROFILE_TEXT_CAP)
-			CorruptProfile("too many text values");
-		if ((flags & PROFILE_FLAG_SAMPLED) && n != PROFILE_TEXT_CAP)
-			CorruptProfile("sampled text profile of the wrong size");
-		s->cutoff = PG_UINT64_MAX;	/* admit everything listed */
-		for (uint64 i = 0; i < n; i++)
-		{
-			uint64		vlen = GetVarint(&r);
-			TextEntry	cur;
-			const TextEntry *pa = &prev,
-					   *pb = &cur;
-			int64		c;
-
-			if (vlen > MaxAllocSize)
-				CorruptProfile("text value too long");
-			ReaderNeed(&r, vlen);
-			pg_verifymbstr((const char *) r.p, (int) vlen, false);
-			cur.data = (char *) r.p;
-			cur.len = (int32) vlen;
-			cur.hash = TextHash((const char *) r.p, (int32) vlen);
-			if (i > 0 && TextEntryCmp(&pa, &pb) >= 0)
-				CorruptProfile("text values out of order");
-			r.p += vlen;
-			c = GetCount(&r);
-			if (c == 0)
-				CorruptProfile("text value with zero count");
-			listed = AddCount(listed, c);
-			/* insert without triggering sampling: the set is canonical already */
-			TextAdd(s, cur.data, cur.len, c);
-			prev = cur;
-		}
-		if (flags & PROFILE_FLAG_SAMPLED)
-		{
-			if (listed > s->count)
-				CorruptProfile("text counts exceed count");
-			s->cutoff = prev.hash;
-		}
-		else if (listed != s->count)
-			CorruptProfile("text counts do not add up");
-	}
+		ProfileDecodeText(&r, s);
 	if (r.p != r.end)
 		CorruptProfile("trailing bytes");
+	detail = ProfileInconsistency(s);
+	if (detail)
+		CorruptProfile(detail);
 	return s;
 }
 

@@ -319,3 +319,34 @@ ExactShiftDown(ExactSum *s, int j)
 	for (int k = 0; k < EXACT_LIMBS; k++)
 		s->limb[k] = k + j < EXACT_LIMBS ? s->limb[k + j] : 0;
 }
+
+/* Sets s to n 2^e exactly (n >= 0, 0 <= e + bias and n 2^e within the limbs). */
+void
+ExactSetPower(ExactSum *s, int64 n, int e, int bias)
+{
+	memset(s, 0, sizeof(*s));
+	ExactAddWide(s, (uint128) n, e + bias);
+}
+
+/* Compares two exact sums: negative, zero or positive as a < b, a = b or a > b. */
+int
+ExactCompare(const ExactSum *a, const ExactSum *b)
+{
+	ExactSum	d = *a;
+	ExactSum	t = *b;
+
+	ExactNormalize(&d);
+	ExactNormalize(&t);
+	for (int i = 0; i < EXACT_LIMBS; i++)
+		d.limb[i] -= t.limb[i];
+	ExactNormalize(&d);
+	/* every limb but the top one now lies in [0, 2^32): the top one has the sign */
+	if (d.limb[EXACT_LIMBS - 1] < 0)
+		return -1;
+	for (int i = 0; i < EXACT_LIMBS; i++)
+	{
+		if (d.limb[i] != 0)
+			return 1;
+	}
+	return 0;
+}

@@ -62,6 +62,8 @@ extern void ExactDecode(ProfileReader *r, ExactSum *s, int maxlimbs);
 extern double TwoProductError(double a, double b, double p);
 extern bool ExactAddProduct(ExactSum *s, double a, double b, int bias);
 extern void ExactShiftDown(ExactSum *s, int j);
+extern void ExactSetPower(ExactSum *s, int64 n, int e, int bias);
+extern int	ExactCompare(const ExactSum *a, const ExactSum *b);
 
 /* profile_sketch.c */
 extern double BucketLower(int32 i);
@@ -71,6 +73,7 @@ extern void StoreAdd(MemoryContext ctx, BucketStore *b, int32 i, int64 c);
 extern int32 StoreNonzero(const BucketStore *b);
 extern void StoreEncode(StringInfo buf, const BucketStore *b);
 extern int64 StoreDecode(ProfileReader *r, MemoryContext ctx, BucketStore *b);
+extern int64 StoreTotal(const BucketStore *b);
 
 /* profile_text.c */
 extern uint64 TextHash(const char *data, int32 len);
@@ -81,6 +84,7 @@ extern void TextAdd(ProfileState *s, const char *data, int32 len, int64 c);
 
 /* profile.c */
 extern void ProfileMergeInto(ProfileState *dst, const ProfileState *src);
+extern const char *ProfileInconsistency(const ProfileState *s);
 extern bytea *ProfileEncode(const ProfileState *s);
 
 /*

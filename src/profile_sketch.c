@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "common/int.h"
 #include "utils/memutils.h"
 
 #include "profile_internal.h"
@@ -204,6 +205,23 @@ StoreDecode(ProfileReader *r, MemoryContext ctx, BucketStore *b)
 			CorruptProfile("empty bucket");
 		total = AddCount(total, c);
 		StoreAdd(ctx, b, (int32) idx, c);
+	}
+	return total;
+}
+
+/* Sum of the counts of a store, or -1 if it overflows. */
+int64
+StoreTotal(const BucketStore *b)
+{
+	int64		total = 0;
+
+	if (b->used)
+	{
+		for (int32 k = b->lo; k <= b->hi; k++)
+		{
+			if (pg_add_s64_overflow(total, b->counts[k - b->base], &total))
+				return -1;
+		}
 	}
 	return total;
 }
