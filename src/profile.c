@@ -122,41 +122,76 @@ ProfileMergeInto(ProfileState *dst, const ProfileState *src)
 }
 
 /*
- * Checks the exact sums of a numeric state against its counts: zero without
- * nonzero values, of the sign of the values when they all have one, and
- * below what nneg + npos finite values can reach in magnitude (2^1024 each,
- * squares 2^2048 each).  Those bounds add up under merging, so a merge of
- * states that pass passes, and its sums stay within the range the format
- * can encode.  Returns NULL or what is wrong.
+ * Tells whether the buckets of one sign hold what the extreme magnitudes of
+ * that sign imply: the highest used bucket is that of the largest magnitude,
+ * and when the smallest magnitude is known (0 if not) the lowest is its
+ * bucket, or the collapse floor PROFILE_MAX_SPAN below the highest.
+ */
+static bool
+StoreMatchesBounds(const BucketStore *b, double largest, double smallest)
+{
+	int32		hi = StoreEdge(b, false);
+
+	if (hi != BucketIndexOf(largest))
+		return false;
+	if (smallest > 0 &&
+		StoreEdge(b, true) != Max(BucketIndexOf(smallest), hi - PROFILE_MAX_SPAN + 1))
+		return false;
+	return true;
+}
+
+/*
+ * Checks the exact sums of a numeric state against its counts and bounds:
+ * the nneg negative values lie in [min, 0), the npos positive ones in
+ * (0, max], and when every value has one sign, all finite values lie in
+ * [min, max].  A state that passes has its mean in [min, max]; the bounds
+ * add up under merging, so a merge of states that pass passes, and its sums
+ * stay within the range the format can encode.  Returns NULL or what is
+ * wrong.
  */
 static const char *
-ProfileSumsInconsistency(const ProfileState *s, int64 nneg, int64 npos)
+ProfileSumsInconsistency(const ProfileState *s, int64 finite, int64 nneg, int64 npos)
 {
+	bool		one_sign = s->min > 0 || s->max < 0;
 	ExactSum	sum,
 				sumsq,
 				zero,
-				bound;
-	int			sum_sign;
-	int64		nonzero = nneg + npos;
+				bound,
+				more;
 
 	ProfileSums(s, &sum, &sumsq);
 	memset(&zero, 0, sizeof(zero));
-	sum_sign = ExactCompare(&sum, &zero);
-	if (nonzero == 0)
+	if (nneg == 0 && npos == 0)
 	{
-		if (sum_sign != 0 || ExactCompare(&sumsq, &zero) != 0)
+		if (ExactCompare(&sum, &zero) != 0 || ExactCompare(&sumsq, &zero) != 0)
 			return "exact sums of zeros are not zero";
 		return NULL;
 	}
-	if ((nneg == 0 && sum_sign <= 0) || (npos == 0 && sum_sign >= 0))
-		return "sign of sum disagrees with counts";
-	(void) ExactMagnitude(&sum);
-	ExactSetPower(&bound, nonzero, 1024, SUM_BIAS);
-	if (ExactCompare(&sum, &bound) >= 0)
-		return "sum out of range";
-	ExactSetPower(&bound, nonzero, 2048, SQ_BIAS);
-	if (ExactCompare(&sumsq, &zero) <= 0 || ExactCompare(&sumsq, &bound) >= 0)
-		return "sum of squares out of range";
+
+	/* the sum: of the sign of the values, within the counts times the bounds */
+	if ((nneg == 0 && ExactCompare(&sum, &zero) <= 0) ||
+		(npos == 0 && ExactCompare(&sum, &zero) >= 0))
+		return "sum disagrees with minimum, maximum or counts";
+	ExactSetProduct(&bound, s->max > 0 ? npos : finite, s->max, false, SUM_BIAS);
+	if (ExactCompare(&sum, &bound) > 0)
+		return "sum disagrees with minimum, maximum or counts";
+	ExactSetProduct(&bound, s->min < 0 ? nneg : finite, s->min, false, SUM_BIAS);
+	if (ExactCompare(&sum, &bound) < 0)
+		return "sum disagrees with minimum, maximum or counts";
+
+	/* the sum of squares: positive, at most nneg min^2 + npos max^2 */
+	ExactSetProduct(&bound, nneg, s->min, true, SQ_BIAS);
+	ExactSetProduct(&more, npos, s->max, true, SQ_BIAS);
+	ExactMerge(&bound, &more);
+	if (ExactCompare(&sumsq, &zero) <= 0 || ExactCompare(&sumsq, &bound) > 0)
+		return "sum of squares disagrees with minimum, maximum or counts";
+	/* values of one sign are at least as far from zero as the bound nearer to it */
+	if (one_sign)
+	{
+		ExactSetProduct(&bound, finite, s->min > 0 ? s->min : s->max, true, SQ_BIAS);
+		if (ExactCompare(&sumsq, &bound) < 0)
+			return "sum of squares disagrees with minimum, maximum or counts";
+	}
 	return NULL;
 }
 
@@ -187,7 +222,10 @@ ProfileNumericInconsistency(const ProfileState *s)
 		(s->zeros > 0 && (s->min > 0 || s->max < 0)) ||
 		(finite > 0 && (s->min == 0 || s->max == 0) && s->zeros == 0))
 		return "buckets disagree with minimum or maximum";
-	return ProfileSumsInconsistency(s, nneg, npos);
+	if ((s->neg.used && !StoreMatchesBounds(&s->neg, -s->min, s->max < 0 ? -s->max : 0.0)) ||
+		(s->pos.used && !StoreMatchesBounds(&s->pos, s->max, s->min > 0 ? s->min : 0.0)))
+		return "buckets disagree with minimum or maximum";
+	return ProfileSumsInconsistency(s, finite, nneg, npos);
 }
 
 /* The consistency check of a text state (see ProfileInconsistency). */

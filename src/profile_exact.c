@@ -320,12 +320,35 @@ ExactShiftDown(ExactSum *s, int j)
 		s->limb[k] = k + j < EXACT_LIMBS ? s->limb[k + j] : 0;
 }
 
-/* Sets s to n 2^e exactly (n >= 0, 0 <= e + bias and n 2^e within the limbs). */
+/* Sets s to n x, or to n x^2 when squared, exactly; x is a finite double and n >= 0. */
 void
-ExactSetPower(ExactSum *s, int64 n, int e, int bias)
+ExactSetProduct(ExactSum *s, int64 n, double x, bool squared, int bias)
 {
+	int			biased,
+				e2;
+	uint64		mant;
+
 	memset(s, 0, sizeof(*s));
-	ExactAddWide(s, (uint128) n, e + bias);
+	if (n == 0 || x == 0.0)
+		return;
+	mant = DoubleParts(x, &biased, &e2);
+	if (squared)
+	{
+		/* n mant^2 needs 169 bits: split mant into 26 and 27 bits */
+		uint64		mh = mant >> 27;
+		uint64		ml = mant & ((UINT64CONST(1) << 27) - 1);
+
+		ExactAddWide(s, (uint128) n * (mh * mh), 2 * e2 + 54 + bias);
+		ExactAddWide(s, (uint128) n * (2 * mh * ml), 2 * e2 + 27 + bias);
+		ExactAddWide(s, (uint128) n * (ml * ml), 2 * e2 + bias);
+		return;
+	}
+	ExactAddWide(s, (uint128) n * mant, e2 + bias);
+	if (x < 0)
+	{
+		for (int i = 0; i < EXACT_LIMBS; i++)
+			s->limb[i] = -s->limb[i];
+	}
 }
 
 /* Compares two exact sums: negative, zero or positive as a < b, a = b or a > b. */

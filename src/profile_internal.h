@@ -62,7 +62,7 @@ extern void ExactDecode(ProfileReader *r, ExactSum *s, int maxlimbs);
 extern double TwoProductError(double a, double b, double p);
 extern bool ExactAddProduct(ExactSum *s, double a, double b, int bias);
 extern void ExactShiftDown(ExactSum *s, int j);
-extern void ExactSetPower(ExactSum *s, int64 n, int e, int bias);
+extern void ExactSetProduct(ExactSum *s, int64 n, double x, bool squared, int bias);
 extern int	ExactCompare(const ExactSum *a, const ExactSum *b);
 
 /* profile_sketch.c */
@@ -74,6 +74,7 @@ extern int32 StoreNonzero(const BucketStore *b);
 extern void StoreEncode(StringInfo buf, const BucketStore *b);
 extern int64 StoreDecode(ProfileReader *r, MemoryContext ctx, BucketStore *b);
 extern int64 StoreTotal(const BucketStore *b);
+extern int32 StoreEdge(const BucketStore *b, bool lowest);
 
 /* profile_text.c */
 extern uint64 TextHash(const char *data, int32 len);
@@ -113,6 +114,16 @@ BucketIndexParts(int biased, uint64 frac, double x)
 	v = f * BUCKET_MULTIPLIER;
 	i = (int32) v;
 	return i + (v > (double) i);
+}
+
+/* The bucket index of a positive finite double. */
+static inline int32
+BucketIndexOf(double x)
+{
+	uint64		bits;
+
+	memcpy(&bits, &x, sizeof(bits));
+	return BucketIndexParts((int) ((bits >> 52) & 0x7ff), bits & ((UINT64CONST(1) << 52) - 1), x);
 }
 
 /* Adds one value to bucket i: the common case inline, the rest in StoreAdd. */

@@ -225,3 +225,25 @@ StoreTotal(const BucketStore *b)
 	}
 	return total;
 }
+
+/* Lowest (highest if !lowest) index of a used store that holds a count. */
+int32
+StoreEdge(const BucketStore *b, bool lowest)
+{
+	Assert(b->used);
+	if (lowest)
+	{
+		for (int32 k = b->lo; k < b->hi; k++)
+		{
+			if (b->counts[k - b->base] != 0)
+				return k;
+		}
+		return b->hi;
+	}
+	for (int32 k = b->hi; k > b->lo; k--)
+	{
+		if (b->counts[k - b->base] != 0)
+			return k;
+	}
+	return b->lo;
+}
