@@ -4,8 +4,9 @@
  *		interface to the rest of the extension is profile.h.
  *
  * The type, file by file:
- *	 profile.c				states (create, add, merge), the canonical encoding
- *							and its validation
+ *	 profile.c				states (create, merge), the canonical encoding, and
+ *							ProfileInconsistency, the one consistency check of
+ *							every profile read or written
  *	 profile_bytes.c		the byte stream: varints, fixed-width integers
  *	 profile_exact.c		exact sums of doubles and of their squares
  *	 profile_sketch.c		the quantile sketch's bucket stores
