@@ -140,58 +140,83 @@ StoreMatchesBounds(const BucketStore *b, double largest, double smallest)
 	return true;
 }
 
+/* Adds n x, or n x^2 when squared, exactly to an exact sum (n >= 0, x finite). */
+static void
+ExactAddMultiple(ExactSum *acc, int64 n, double x, bool squared, int bias)
+{
+	ExactSum	t;
+
+	ExactSetProduct(&t, n, x, squared, bias);
+	ExactMerge(acc, &t);
+}
+
 /*
- * Checks the exact sums of a numeric state against its counts and bounds:
- * the nneg negative values lie in [min, 0), the npos positive ones in
- * (0, max], and when every value has one sign, all finite values lie in
- * [min, max].  A state that passes has its mean in [min, max]; the bounds
- * add up under merging, so a merge of states that pass passes, and its sums
- * stay within the range the format can encode.  Returns NULL or what is
- * wrong.
+ * Checks the exact sums of a numeric state against its counts and bounds.
+ * min and max are two of the finite values (the only one when there is
+ * one); each other negative value lies in [min, min(max, 0)), each other
+ * positive one in (max(min, 0), max].  So the sum lies between
+ * min + max + rn min + rp max(min, 0) and min + max + rp max + rn min(max, 0),
+ * rn and rp counting the other negative and positive values, and the sum of
+ * squares likewise; a state that passes has its mean in [min, max].  Those
+ * bounds add up under merging, so a merge of states that pass passes, and
+ * its sums stay within the range the format can encode.  Returns NULL or
+ * what is wrong.
  */
 static const char *
 ProfileSumsInconsistency(const ProfileState *s, int64 finite, int64 nneg, int64 npos)
 {
-	bool		one_sign = s->min > 0 || s->max < 0;
+	int64		rn = nneg - (s->min < 0) - (s->max < 0);
+	int64		rp = npos - (s->min > 0) - (s->max > 0);
 	ExactSum	sum,
 				sumsq,
-				zero,
-				bound,
-				more;
+				lo,
+				hi;
 
 	ProfileSums(s, &sum, &sumsq);
-	memset(&zero, 0, sizeof(zero));
-	if (nneg == 0 && npos == 0)
+	memset(&lo, 0, sizeof(lo));
+	memset(&hi, 0, sizeof(hi));
+	if (finite == 0)
 	{
-		if (ExactCompare(&sum, &zero) != 0 || ExactCompare(&sumsq, &zero) != 0)
-			return "exact sums of zeros are not zero";
+		if (ExactCompare(&sum, &lo) != 0 || ExactCompare(&sumsq, &lo) != 0)
+			return "exact sums of no values are not zero";
 		return NULL;
 	}
-
-	/* the sum: of the sign of the values, within the counts times the bounds */
-	if ((nneg == 0 && ExactCompare(&sum, &zero) <= 0) ||
-		(npos == 0 && ExactCompare(&sum, &zero) >= 0))
-		return "sum disagrees with minimum, maximum or counts";
-	ExactSetProduct(&bound, s->max > 0 ? npos : finite, s->max, false, SUM_BIAS);
-	if (ExactCompare(&sum, &bound) > 0)
-		return "sum disagrees with minimum, maximum or counts";
-	ExactSetProduct(&bound, s->min < 0 ? nneg : finite, s->min, false, SUM_BIAS);
-	if (ExactCompare(&sum, &bound) < 0)
-		return "sum disagrees with minimum, maximum or counts";
-
-	/* the sum of squares: positive, at most nneg min^2 + npos max^2 */
-	ExactSetProduct(&bound, nneg, s->min, true, SQ_BIAS);
-	ExactSetProduct(&more, npos, s->max, true, SQ_BIAS);
-	ExactMerge(&bound, &more);
-	if (ExactCompare(&sumsq, &zero) <= 0 || ExactCompare(&sumsq, &bound) > 0)
-		return "sum of squares disagrees with minimum, maximum or counts";
-	/* values of one sign are at least as far from zero as the bound nearer to it */
-	if (one_sign)
+	if (finite == 1)
 	{
-		ExactSetProduct(&bound, finite, s->min > 0 ? s->min : s->max, true, SQ_BIAS);
-		if (ExactCompare(&sumsq, &bound) < 0)
+		/* the one value is min (= max) */
+		ExactAddMultiple(&lo, 1, s->min, false, SUM_BIAS);
+		ExactAddMultiple(&hi, 1, s->min, true, SQ_BIAS);
+		if (ExactCompare(&sum, &lo) != 0)
+			return "sum disagrees with minimum, maximum or counts";
+		if (ExactCompare(&sumsq, &hi) != 0)
 			return "sum of squares disagrees with minimum, maximum or counts";
+		return NULL;
 	}
+	if (rn < 0 || rp < 0)
+		return "buckets disagree with minimum or maximum";
+
+	/* the sum */
+	ExactAddMultiple(&lo, 1, s->min, false, SUM_BIAS);
+	ExactAddMultiple(&lo, 1, s->max, false, SUM_BIAS);
+	hi = lo;
+	ExactAddMultiple(&lo, rn, s->min, false, SUM_BIAS);
+	ExactAddMultiple(&lo, rp, Max(s->min, 0.0), false, SUM_BIAS);
+	ExactAddMultiple(&hi, rp, s->max, false, SUM_BIAS);
+	ExactAddMultiple(&hi, rn, Min(s->max, 0.0), false, SUM_BIAS);
+	if (ExactCompare(&sum, &lo) < 0 || ExactCompare(&sum, &hi) > 0)
+		return "sum disagrees with minimum, maximum or counts";
+
+	/* the sum of squares */
+	memset(&lo, 0, sizeof(lo));
+	ExactAddMultiple(&lo, 1, s->min, true, SQ_BIAS);
+	ExactAddMultiple(&lo, 1, s->max, true, SQ_BIAS);
+	hi = lo;
+	ExactAddMultiple(&lo, rn, Min(s->max, 0.0), true, SQ_BIAS);
+	ExactAddMultiple(&lo, rp, Max(s->min, 0.0), true, SQ_BIAS);
+	ExactAddMultiple(&hi, rn, s->min, true, SQ_BIAS);
+	ExactAddMultiple(&hi, rp, s->max, true, SQ_BIAS);
+	if (ExactCompare(&sumsq, &lo) < 0 || ExactCompare(&sumsq, &hi) > 0)
+		return "sum of squares disagrees with minimum, maximum or counts";
 	return NULL;
 }
 
@@ -209,7 +234,8 @@ ProfileNumericInconsistency(const ProfileState *s)
 		pg_add_s64_overflow(special, s->neginf, &special) || special > s->count)
 		return "special values exceed count";
 	finite = s->count - special;
-	if (finite > 0 ? (!isfinite(s->min) || !isfinite(s->max) || s->min > s->max)
+	if (finite > 0 ? (!isfinite(s->min) || !isfinite(s->max) || s->min > s->max ||
+					  (finite == 1 && s->min != s->max))
 		: (s->min != 0.0 || s->max != 0.0))
 		return "bad minimum or maximum";
 	if ((s->min == 0.0 && signbit(s->min)) || (s->max == 0.0 && signbit(s->max)))
