@@ -396,7 +396,7 @@ SELECT count(*) AS merges FROM (
 	FROM fz_ok a JOIN LATERAL (
 		SELECT p FROM fz_ok b
 		WHERE b.pkind = a.pkind
-		ORDER BY (b.id * 7919 + a.id * 104729) % 100003 LIMIT 2) b ON true
+		ORDER BY (b.id::bigint * 7919 + a.id::bigint * 104729) % 100003 LIMIT 2) b ON true
 	UNION ALL
 	SELECT pg_temp.check_merge(p, p) FROM fz_ok
 ) m \gset
