@@ -76,6 +76,17 @@ else
 	tail -n 30 "$OUT/demo.log"; failed=$((failed + 1))
 fi
 
+echo "== fuzz (seeded: every fs.profile accepted or produced reads back)"
+for f in "$REPO"/test/fuzz/*.sql; do
+	if psql -X -q -d postgres -c "CREATE DATABASE fuzz_$(basename "$f" .sql)" &&
+		PGDATABASE="fuzz_$(basename "$f" .sql)" psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION feature_store" \
+			-f "$f" >"$OUT/fuzz-$(basename "$f" .sql).log" 2>&1; then
+		echo "fuzz $(basename "$f" .sql): ok"; passed=$((passed + 1))
+	else
+		tail -n 20 "$OUT/fuzz-$(basename "$f" .sql).log"; failed=$((failed + 1))
+	fi
+done
+
 if compgen -G "$REPO/test/t/*.pl" >/dev/null; then
 	echo "== TAP"
 	# TAP clusters run initdb as the current user, which must not be root:

@@ -224,7 +224,7 @@ BEGIN
 		IF p::text <> h THEN
 			INSERT INTO fz_fail VALUES ('text output differs', h, p::text);
 		END IF;
-		IF fs.profile_send(p) <> decode(h, 'hex') THEN
+		IF fs_internal.profile_send(p) <> decode(h, 'hex') THEN
 			INSERT INTO fz_fail VALUES ('binary output differs', h, NULL);
 		END IF;
 		SELECT fs.profile_merge(q)::text INTO r FROM (VALUES (p)) v(q);
