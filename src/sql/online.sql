@@ -42,9 +42,11 @@ $$;
 COMMENT ON FUNCTION fs.resolve_features(fs.feature_ref[]) IS
 	'resolves feature references to concrete (view, version, feature) rows in request order; view:* expands';
 
--- Builds the online lookup query for these references and a keys array type:
--- one LEFT JOIN per view version from the keys in request order.  The query
--- takes the keys as $1; fs_internal.online_lookup keeps its plan per session.
+-- Builds a lookup query for these references and a keys array type: one LEFT
+-- JOIN per view version from the keys in request order; the query takes the
+-- keys as $1.  Online reads no longer use it (fs.online_features probes the
+-- online tables itself); kept for the upgrade, which creates it from 0.2's
+-- fs._online_sql.
 CREATE OR REPLACE FUNCTION fs_internal.online_sql(refs fs.feature_ref[], keys_type regtype) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
@@ -64,21 +66,26 @@ BEGIN
 		RAISE EXCEPTION 'keys must be an array, not %', keys_type USING ERRCODE = 'datatype_mismatch';
 	END IF;
 	FOR r IN
-		SELECT rf.ref, rf.feature, vv.*
+		SELECT rf.ref, rf.feature, fv.name AS view_name, fv.version, fv.key_column, fv.key_type, fv.ts_column,
+			   fv.ttl, fv.online_relation
 		  FROM fs.resolve_features(refs) rf
-		  JOIN fs.view_versions vv ON vv.view_name = rf.view AND vv.version = rf.version
+		  JOIN fs.feature_views fv ON fv.name = rf.view AND fv.version = rf.version
 	LOOP
 		IF elem_t <> r.key_type AND NOT EXISTS (
 			SELECT FROM pg_cast c WHERE c.castsource = elem_t AND c.casttarget = r.key_type AND c.castcontext = 'i') THEN
 			RAISE EXCEPTION 'keys of type % cannot look up feature view "%", whose key type is %',
 				elem_t, r.view_name, r.key_type USING ERRCODE = 'datatype_mismatch';
 		END IF;
+		IF r.online_relation IS NULL THEN
+			RAISE EXCEPTION 'online table of feature view "%" version % does not exist', r.view_name, r.version
+				USING ERRCODE = 'undefined_table';
+		END IF;
 		alias := aliases ->> format('%s@%s', r.view_name, r.version);
 		IF alias IS NULL THEN
 			n := n + 1;
 			alias := 'o' || n;
 			aliases := aliases || jsonb_build_object(format('%s@%s', r.view_name, r.version), alias);
-			joins := joins || format(E'\n  LEFT JOIN fs_data.%I AS %I ON %I.%I = k.key', r.online_table, alias, alias, r.key_column);
+			joins := joins || format(E'\n  LEFT JOIN %s AS %I ON %I.%I = k.key', r.online_relation, alias, alias, r.key_column);
 			IF r.ttl IS NOT NULL THEN
 				joins := joins || format(' AND %I.%I >= pg_catalog.now() - %L::interval', alias, r.ts_column, r.ttl);
 			END IF;
@@ -94,17 +101,26 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION fs_internal.online_sql(fs.feature_ref[], regtype) IS
-	'internal: the online lookup query for these references and keys array type';
+	'internal: an online lookup query for these references and keys array type (no longer used by online reads)';
 
+-- The online reads are C functions (src/online.c): they resolve the
+-- references once per catalog change and probe the online tables' primary
+-- keys directly.
+CREATE OR REPLACE FUNCTION fs.online_features(features fs.feature_ref[], keys anyarray)
+RETURNS TABLE (key anyelement, features jsonb)
+	AS 'MODULE_PATHNAME', 'fs_online_features' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION fs.online_features(fs.feature_ref[], anyarray) IS
+	'latest feature values for each key, in request order; missing keys and values older than the TTL are JSON null';
+
+CREATE OR REPLACE FUNCTION fs.online_features_typed(features fs.feature_ref[], keys anyarray)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'fs_online_features_typed' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION fs.online_features_typed(fs.feature_ref[], anyarray) IS
+	'fs.online_features with typed columns: use with a column definition list (key, then one column per feature)';
+
+-- The same C function under its former internal name.
 CREATE OR REPLACE FUNCTION fs_internal.online_lookup(refs fs.feature_ref[], keys anyarray)
 RETURNS TABLE (key anyelement, features jsonb)
 	AS 'MODULE_PATHNAME', 'fs_online_lookup' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION fs_internal.online_lookup(fs.feature_ref[], anyarray) IS
-	'internal: fs.online_features, with the lookup plan kept per session until the catalog changes';
-
-CREATE OR REPLACE FUNCTION fs.online_features(features fs.feature_ref[], keys anyarray)
-RETURNS TABLE (key anyelement, features jsonb)
-LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 10
-AS $$ SELECT * FROM fs_internal.online_lookup($1, $2) $$;
-COMMENT ON FUNCTION fs.online_features(fs.feature_ref[], anyarray) IS
-	'latest feature values for each key, in request order; missing keys and values older than the TTL are JSON null';
+	'internal: fs.online_features under its former name (no longer used)';
