@@ -63,9 +63,12 @@ typedef struct OnlineProbe
 	bool		hit;			/* the current key has a fresh row */
 } OnlineProbe;
 
-/* Fails unless the caller may read the columns of table ti that requests read. */
+/*
+ * Fails unless the caller may read the columns of table ti that requests
+ * read, and row-level security does not apply to it.
+ */
 static void
-CheckReadable(OnlineEntry *e, int ti, Oid userid)
+CheckReadable(OnlineEntry *e, int ti, Relation rel, Oid userid)
 {
 	OnlineTable *t = &e->tables[ti];
 	AclResult	acl = pg_class_aclcheck(t->relid, userid, ACL_SELECT);
@@ -82,7 +85,7 @@ CheckReadable(OnlineEntry *e, int ti, Oid userid)
 		if (!columns)
 			aclcheck_error(acl, OBJECT_TABLE, NameStr(t->relname));
 	}
-	if (check_enable_rls(t->relid, InvalidOid, false) == RLS_ENABLED)
+	if (rel->rd_rel->relrowsecurity && check_enable_rls(t->relid, InvalidOid, false) == RLS_ENABLED)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("online table \"%s\" of feature view \"%s\" has row-level security enabled",
@@ -329,6 +332,7 @@ FeaturesJsonb(OnlineEntry *e, OnlineProbe *probes, JsonbPair *pairs)
 static void
 RunLookups(OnlineEntry *e, ArrayType *keys, ReturnSetInfo *rsinfo, bool typed)
 {
+	Oid			userid = GetUserId();
 	Snapshot	snapshot = GetActiveSnapshot();
 	TupleDesc	desc = rsinfo->setDesc;
 	OnlineProbe *probes = palloc0(e->ntables * sizeof(OnlineProbe));
@@ -347,6 +351,7 @@ RunLookups(OnlineEntry *e, ArrayType *keys, ReturnSetInfo *rsinfo, bool typed)
 
 		/* LockEntry or BuildEntry locked them */
 		p->heap = relation_open(t->relid, NoLock);
+		CheckReadable(e, i, p->heap, userid);
 		p->index = index_open(t->indexrelid, NoLock);
 		p->scan = index_beginscan(p->heap, p->index, snapshot, 1, 0);
 		p->slot = table_slot_create(p->heap, NULL);
@@ -445,11 +450,8 @@ OnlineRequest(FunctionCallInfo fcinfo, bool typed)
 	PG_TRY();
 	{
 		OnlineEntry *e = OnlineEntryFor(refs, refs_type, keys_type);
-		Oid			userid = GetUserId();
 
 		CheckResultColumns(e, rsinfo->setDesc, typed);
-		for (int i = 0; i < e->ntables; i++)
-			CheckReadable(e, i, userid);
 		RunLookups(e, keys, rsinfo, typed);
 	}
 	PG_FINALLY();

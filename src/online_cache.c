@@ -44,6 +44,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -74,6 +75,7 @@ typedef struct OnlineCacheSlot
 
 static HTAB *OnlineCache = NULL;
 static Oid	CatalogStateRelid = InvalidOid;
+static ItemPointerData CatalogStateRoot;	/* see FetchCatalogRow */
 static int	CallDepth = 0;
 
 /*
@@ -111,7 +113,10 @@ OnlineRelcacheCallback(Datum arg, Oid relid)
 	OnlineCacheSlot *slot;
 
 	if (!OidIsValid(relid) || relid == CatalogStateRelid)
+	{
 		CatalogStateRelid = InvalidOid;
+		ItemPointerSetInvalid(&CatalogStateRoot);
+	}
 	if (OnlineCache == NULL)
 		return;
 	hash_seq_init(&status, OnlineCache);
@@ -192,6 +197,55 @@ OnlineCacheReset(void)
 }
 
 /*
+ * Reads the fs.catalog_state row visible to snapshot through the HOT chain
+ * rooted at CatalogStateRoot: one buffer lookup instead of a scan (whose
+ * size check is a system call).  Only on block 0, which exists as long as the
+ * table has a row (a truncation by VACUUM only removes empty trailing pages).
+ */
+static bool
+FetchCatalogRow(Relation rel, Snapshot snapshot, Datum *value, bool *isnull, TransactionId *xmin)
+{
+	ItemPointerData tid = CatalogStateRoot;
+	HeapTupleData tuple;
+	Buffer		buffer;
+	bool		found;
+
+	if (!ItemPointerIsValid(&tid) || ItemPointerGetBlockNumber(&tid) != 0)
+		return false;
+	buffer = ReadBuffer(rel, 0);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	found = heap_hot_search_buffer(&tid, rel, buffer, snapshot, &tuple, NULL, true);
+	if (found)
+	{
+		*value = heap_getattr(&tuple, 1, RelationGetDescr(rel), isnull);
+		*xmin = HeapTupleHeaderGetRawXmin(tuple.t_data);
+	}
+	LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+	ReleaseBuffer(buffer);
+	return found;
+}
+
+/* Remembers the root of the HOT chain of the tuple at tid, for FetchCatalogRow. */
+static void
+RememberCatalogRow(Relation rel, ItemPointer tid)
+{
+	OffsetNumber *roots = palloc(MaxHeapTuplesPerPage * sizeof(OffsetNumber));
+	Buffer		buffer = ReadBuffer(rel, ItemPointerGetBlockNumber(tid));
+	OffsetNumber root;
+
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	heap_get_root_tuples(BufferGetPage(buffer), roots);
+	root = roots[ItemPointerGetOffsetNumber(tid) - 1];
+	LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+	ReleaseBuffer(buffer);
+	if (OffsetNumberIsValid(root))
+		ItemPointerSet(&CatalogStateRoot, ItemPointerGetBlockNumber(tid), root);
+	else
+		ItemPointerSetInvalid(&CatalogStateRoot);
+	pfree(roots);
+}
+
+/*
  * The catalog version in the caller's snapshot: the generation in
  * fs.catalog_state and the xmin of its row.
  */
@@ -199,8 +253,10 @@ static void
 ReadCatalogVersion(Oid *relid, int64 *generation, TransactionId *xmin)
 {
 	Relation	rel = NULL;
+	Snapshot	snapshot = GetActiveSnapshot();
 	TableScanDesc scan;
 	HeapTuple	tuple;
+	ItemPointerData tid;
 	int			rows = 0;
 	bool		isnull = true;
 	Datum		value = (Datum) 0;
@@ -211,6 +267,7 @@ ReadCatalogVersion(Oid *relid, int64 *generation, TransactionId *xmin)
 		{
 			Oid			nsp = get_namespace_oid("fs", true);
 
+			ItemPointerSetInvalid(&CatalogStateRoot);
 			if (OidIsValid(nsp))
 				CatalogStateRelid = get_relname_relid("catalog_state", nsp);
 			if (!OidIsValid(CatalogStateRelid))
@@ -221,26 +278,39 @@ ReadCatalogVersion(Oid *relid, int64 *generation, TransactionId *xmin)
 		}
 		*relid = CatalogStateRelid;
 		rel = try_table_open(*relid, AccessShareLock);
-		if (rel == NULL)
+		if (rel == NULL || *relid != CatalogStateRelid)
 		{
-			/* dropped since we looked it up (the extension was recreated) */
+			/* dropped, or invalidated while we locked it: look it up again */
+			if (rel != NULL)
+				table_close(rel, NoLock);
+			rel = NULL;
 			CatalogStateRelid = InvalidOid;
 			if (attempt > 0)
 				elog(ERROR, "could not open fs.catalog_state");
 		}
 	}
 
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	if (!FetchCatalogRow(rel, snapshot, &value, &isnull, xmin))
 	{
-		if (++rows > 1)
-			break;
-		value = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
-		*xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
+		ItemPointerSetInvalid(&tid);
+		scan = table_beginscan(rel, snapshot, 0, NULL);
+		while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			if (++rows > 1)
+				break;
+			value = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
+			*xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
+			tid = tuple->t_self;
+		}
+		table_endscan(scan);
+		if (rows != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("fs.catalog_state must hold exactly one row")));
+		RememberCatalogRow(rel, &tid);
 	}
-	table_endscan(scan);
 	table_close(rel, NoLock);
-	if (rows != 1 || isnull)
+	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("fs.catalog_state must hold exactly one row")));
