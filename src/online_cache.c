@@ -285,7 +285,7 @@ ReadCatalogVersion(Oid *relid, int64 *generation, TransactionId *xmin)
 				table_close(rel, NoLock);
 			rel = NULL;
 			CatalogStateRelid = InvalidOid;
-			if (attempt > 0)
+			if (attempt >= 3)
 				elog(ERROR, "could not open fs.catalog_state");
 		}
 	}

@@ -169,7 +169,7 @@ SQL
 	peak=$(cat "$TMP/rss_peak" 2>/dev/null || echo 0)
 	awk -v a="$before" -v b="$peak" 'BEGIN { printf "%.1f MB", (b - a) / 1024 }'
 }
-keys100k="(SELECT array_agg(i)::bigint[] FROM generate_series(1, 100000) i)"
+keys100k="(SELECT array_agg(i) FROM generate_series(1, 100000) i)::bigint[]"
 if [[ $(id -u) == 0 && -e /proc/self/clear_refs ]]; then
 	echo "  one request of 100000 keys, server memory above its warm baseline (work_mem $("${PSQL[@]}" -A -t -c 'SHOW work_mem')):"
 	echo "    bare SELECT ... = ANY:      $(mem_query "SELECT * FROM $online WHERE k = ANY($keys100k)")"
