@@ -34,6 +34,7 @@ echo "  machine: $(nproc) CPUs; load before: $(uptime | sed 's/.*load average: /
 t0=$(date +%s.%N)
 feats=$(for ((i = 1; i <= NFEAT; i++)); do printf ', random() AS f%d' "$i"; done)
 "${PSQL[@]}" >/dev/null <<SQL
+CREATE EXTENSION IF NOT EXISTS feature_store;
 DROP TABLE IF EXISTS bench_online_src;
 CREATE TABLE bench_online_src AS
 SELECT i::bigint AS k, now() - (i % 86400) * interval '1 second' AS ts $feats
@@ -131,7 +132,7 @@ stats() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "n/a" }'; }
 
 echo "  pgbench: $CLIENTS clients, prepared, $ROUNDS rounds x ${SECONDS_PER_RUN} s per form, keys random in 1..$KEYS"
-printf '  %-34s %9s %10s %10s %9s\n' "request" "TPS" "p99 ms" "p99.9 ms" "vs bare"
+printf '  %-44s %9s %10s %10s %9s\n' "request" "TPS" "p99 ms" "p99.9 ms" "vs bare"
 for n in 1 $BATCH; do
 	read -r btps b99 b999 < <(stats "bare_$n")
 	for form in bare json typed; do
@@ -141,7 +142,7 @@ for n in 1 $BATCH; do
 			typed) label="fs.online_features_typed" ;;
 		esac
 		read -r tps p99 p999 < <(stats "${form}_$n")
-		printf '  %-34s %9s %10s %10s %9s\n' "$n key$([[ $n == 1 ]] || echo s) x $NFEAT: $label" "$tps" "$p99" "$p999" \
+		printf '  %-44s %9s %10s %10s %9s\n' "$n key$([[ $n == 1 ]] || echo s) x $NFEAT: $label" "$tps" "$p99" "$p999" \
 			"$([[ $form == bare ]] && echo - || ratio "$tps" "$btps")"
 	done
 done
