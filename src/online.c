@@ -103,7 +103,9 @@ CheckResultColumns(OnlineEntry *e, TupleDesc desc, bool typed)
 	if (!typed)
 	{
 		if (desc->natts != 2 || TupleDescAttr(desc, 1)->atttypid != JSONBOID || key->atttypid != e->elem_type)
-			elog(ERROR, "fs.online_features: unexpected result row type");
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("function returning online features must return (key, features jsonb) with the keys' element type")));
 		return;
 	}
 	if (desc->natts != e->nfeatures + 1)
@@ -439,9 +441,13 @@ OnlineRequest(FunctionCallInfo fcinfo, bool typed)
 	refs_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
 	keys_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	if (!OidIsValid(refs_type) || !OidIsValid(keys_type))
-		elog(ERROR, "could not determine the argument types of an online request");
+		ereport(ERROR,
+				(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+				 errmsg("could not determine the types of the feature references and keys of an online request")));
 	if (!ActiveSnapshotSet())
-		elog(ERROR, "online requests need an active snapshot");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("online features can only be read in a query (no active snapshot)")));
 
 	InitMaterializedSRF(fcinfo, rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
 						rsinfo->expectedDesc != NULL ? MAT_SRF_USE_EXPECTED_DESC : 0);

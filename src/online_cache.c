@@ -286,7 +286,9 @@ ReadCatalogVersion(Oid *relid, int64 *generation, TransactionId *xmin)
 			rel = NULL;
 			CatalogStateRelid = InvalidOid;
 			if (attempt >= 3)
-				elog(ERROR, "could not open fs.catalog_state");
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("could not open relation \"fs.catalog_state\": it keeps being invalidated")));
 		}
 	}
 
@@ -498,8 +500,10 @@ LoadTable(OnlineEntry *e, int ti, bool reload)
 	eqop = get_opfamily_member(idx->rd_opfamily[0], idx->rd_opcintype[0], idx->rd_opcintype[0],
 							   BTEqualStrategyNumber);
 	if (!OidIsValid(eqop))
-		elog(ERROR, "no equality operator in the operator family of index \"%s\"",
-			 RelationGetRelationName(idx));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("operator family of primary key \"%s\" of online table \"%s\" has no equality operator",
+						RelationGetRelationName(idx), NameStr(t->relname))));
 	fmgr_info_cxt(get_opcode(eqop), &t->eq_fn, t->relcxt);
 	t->collation = idx->rd_indcollation[0];
 	t->indexrelid = pk;
@@ -556,7 +560,10 @@ SetupKeyCoercion(OnlineTable *t, Oid elem, MemoryContext cxt)
 			}
 			break;
 		default:
-			elog(ERROR, "unknown cast method %c", cast->castmethod);
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("keys of type %s cannot look up feature view \"%s\": unknown cast method \"%c\"",
+							format_type_be(elem), t->view, cast->castmethod)));
 	}
 	ReleaseSysCache(tuple);
 }
@@ -616,10 +623,14 @@ BuildEntry(ArrayType *refs, Oid refs_type, Oid keys_type)
 	e->valid = true;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not connect to SPI to resolve feature references")));
 	ret = SPI_execute_with_args(ResolveSql, 1, &refs_type, &arg, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "resolving online features failed: %s", SPI_result_code_string(ret));
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("resolving feature references failed: %s", SPI_result_code_string(ret))));
 	nrows = SPI_processed;
 	if (nrows == 0)
 		ereport(ERROR,
