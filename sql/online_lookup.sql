@@ -93,6 +93,35 @@ SELECT features FROM fs.online_features('{onl_wide:*}', ARRAY[1]::bigint[]);
 SELECT features FROM fs.online_features('{onl_wide:f4, onl_wide:f8, onl_wide:num, onl_wide:jb}',
 										ARRAY[2, 3, 4]::bigint[]);
 
+-- floats in particular (their JSON numbers are made without numeric_in):
+-- 20000 values over the whole range, under several extra_float_digits
+CREATE TABLE onl_floats (id int, at timestamptz, d float8, r float4);
+SELECT setseed(0.25);
+INSERT INTO onl_floats
+SELECT i, now(), x, CASE WHEN abs(x) BETWEEN 1e-37 AND 1e38 OR x = 0 THEN x::float4 END
+  FROM (SELECT i, CASE WHEN i <= 12
+				 THEN (ARRAY[5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 123456789012345678, 1e15,
+							 1e16, 1e17, 0, 1234.5, -0.000123, 9007199254740993])[i]::float8
+				 ELSE (random() - 0.5) * 10 ^ (floor(random() * 615) - 307) END AS x
+		  FROM generate_series(1, 20000) i) s;
+SELECT fs.register_feature_view('onl_floats', 'onl_item', 'SELECT id::bigint, at, d, r FROM onl_floats', 'id', 'at');
+SELECT online_rows FROM fs.materialize('onl_floats');
+CREATE TEMP VIEW onl_float_mismatches AS
+SELECT count(*) FILTER (WHERE o.features::text <> jsonb_build_object('onl_floats:d', f.d, 'onl_floats:r', f.r)::text)
+		   AS mismatches,
+	   count(*) AS compared
+  FROM fs.online_features('{onl_floats:d, onl_floats:r}', (SELECT array_agg(id::bigint) FROM onl_floats)) o
+  JOIN onl_floats f ON f.id = o.key;
+SELECT * FROM onl_float_mismatches;
+SET extra_float_digits = 0;
+SELECT * FROM onl_float_mismatches;
+SET extra_float_digits = 3;
+SELECT * FROM onl_float_mismatches;
+SET extra_float_digits = -15;
+SELECT * FROM onl_float_mismatches;
+RESET extra_float_digits;
+SELECT features FROM fs.online_features('{onl_floats:d}', ARRAY[1, 2, 3, 5, 6, 7, 8, 12]::bigint[]);
+
 -- the typed form: a column definition list of the key, then one column per
 -- feature with its type; missing keys and stale values are NULL
 SELECT * FROM fs.online_features_typed('{onl_scores:score, onl_scores:label}', ARRAY[3, 99, 1, 2, NULL, 1])
@@ -211,5 +240,5 @@ SELECT fs.drop_entity('onl_account', cascade => true);
 SELECT fs.drop_entity('onl_code', cascade => true);
 SELECT fs.drop_entity('onl_item', cascade => true);
 SELECT fs.drop_entity('onl_other');
-DROP TABLE onl_events, onl_accounts, onl_items, onl_wide;
+DROP TABLE onl_events, onl_accounts, onl_items, onl_wide, onl_floats;
 DROP TYPE onl_mood, onl_pair;

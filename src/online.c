@@ -211,16 +211,82 @@ StringValue(JsonbValue *v, char *s, Size len)
 	v->val.string.len = len;
 }
 
+/*
+ * The numeric that numeric_in makes of a float's output ([-]digits[.digits]
+ * [e[+-]digits]), without its general parsing: the digits as an integer M and
+ * the point moved by E give M * 10^E with display scale max(0, -E), which is
+ * what numeric_in gives too.  Returns NULL for anything else.
+ */
+static Numeric
+PrintedFloatNumeric(const char *s)
+{
+	bool		negative = false;
+	bool		point = false;
+	int64		digits = 0;
+	int			ndigits = 0;
+	int			fraction = 0;
+	int			exponent = 0;
+
+	if (*s == '-')
+	{
+		negative = true;
+		s++;
+	}
+	for (; *s != '\0' && *s != 'e'; s++)
+	{
+		if (*s == '.' && !point)
+			point = true;
+		else if (*s >= '0' && *s <= '9')
+		{
+			if (digits != 0 || *s != '0')
+			{
+				if (++ndigits > 18)
+					return NULL;
+				digits = digits * 10 + (*s - '0');
+			}
+			if (point)
+				fraction++;
+		}
+		else
+			return NULL;
+	}
+	if (*s == 'e')
+	{
+		bool		negative_exponent = false;
+
+		s++;
+		if (*s == '+' || *s == '-')
+			negative_exponent = *s++ == '-';
+		if (*s == '\0')
+			return NULL;
+		for (; *s != '\0'; s++)
+		{
+			if (*s < '0' || *s > '9' || exponent > 10000)
+				return NULL;
+			exponent = exponent * 10 + (*s - '0');
+		}
+		if (negative_exponent)
+			exponent = -exponent;
+	}
+	return int64_div_fast_to_numeric(negative ? -digits : digits, fraction - exponent);
+}
+
 /* A number printed by its output function: a JSON number, or a string if NaN or infinite. */
 static void
 PrintedNumberValue(JsonbValue *v, char *printed, bool special)
 {
+	Numeric		n;
+
 	if (special)
+	{
 		StringValue(v, printed, strlen(printed));
-	else
-		NumericValue(v, DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(printed),
-															ObjectIdGetDatum(InvalidOid),
-															Int32GetDatum(-1))));
+		return;
+	}
+	n = PrintedFloatNumeric(printed);
+	if (n == NULL)
+		n = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(printed),
+												ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	NumericValue(v, n);
 }
 
 /* A jsonb value as a JsonbValue tree that convertToJsonb accepts. */
