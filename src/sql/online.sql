@@ -42,11 +42,9 @@ $$;
 COMMENT ON FUNCTION fs.resolve_features(fs.feature_ref[]) IS
 	'resolves feature references to concrete (view, version, feature) rows in request order; view:* expands';
 
--- Builds a lookup query for these references and a keys array type: one LEFT
--- JOIN per view version from the keys in request order; the query takes the
--- keys as $1.  Online reads no longer use it (fs.online_features probes the
--- online tables itself); kept for the upgrade, which creates it from 0.2's
--- fs._online_sql.
+-- Builds the online lookup query for these references and a keys array type:
+-- one LEFT JOIN per view version from the keys in request order.  The query
+-- takes the keys as $1; fs_internal.online_lookup keeps its plan per session.
 CREATE OR REPLACE FUNCTION fs_internal.online_sql(refs fs.feature_ref[], keys_type regtype) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
@@ -66,26 +64,21 @@ BEGIN
 		RAISE EXCEPTION 'keys must be an array, not %', keys_type USING ERRCODE = 'datatype_mismatch';
 	END IF;
 	FOR r IN
-		SELECT rf.ref, rf.feature, fv.name AS view_name, fv.version, fv.key_column, fv.key_type, fv.ts_column,
-			   fv.ttl, fv.online_relation
+		SELECT rf.ref, rf.feature, vv.*
 		  FROM fs.resolve_features(refs) rf
-		  JOIN fs.feature_views fv ON fv.name = rf.view AND fv.version = rf.version
+		  JOIN fs.view_versions vv ON vv.view_name = rf.view AND vv.version = rf.version
 	LOOP
 		IF elem_t <> r.key_type AND NOT EXISTS (
 			SELECT FROM pg_cast c WHERE c.castsource = elem_t AND c.casttarget = r.key_type AND c.castcontext = 'i') THEN
 			RAISE EXCEPTION 'keys of type % cannot look up feature view "%", whose key type is %',
 				elem_t, r.view_name, r.key_type USING ERRCODE = 'datatype_mismatch';
 		END IF;
-		IF r.online_relation IS NULL THEN
-			RAISE EXCEPTION 'online table of feature view "%" version % does not exist', r.view_name, r.version
-				USING ERRCODE = 'undefined_table';
-		END IF;
 		alias := aliases ->> format('%s@%s', r.view_name, r.version);
 		IF alias IS NULL THEN
 			n := n + 1;
 			alias := 'o' || n;
 			aliases := aliases || jsonb_build_object(format('%s@%s', r.view_name, r.version), alias);
-			joins := joins || format(E'\n  LEFT JOIN %s AS %I ON %I.%I = k.key', r.online_relation, alias, alias, r.key_column);
+			joins := joins || format(E'\n  LEFT JOIN fs_data.%I AS %I ON %I.%I = k.key', r.online_table, alias, alias, r.key_column);
 			IF r.ttl IS NOT NULL THEN
 				joins := joins || format(' AND %I.%I >= pg_catalog.now() - %L::interval', alias, r.ts_column, r.ttl);
 			END IF;
@@ -101,7 +94,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION fs_internal.online_sql(fs.feature_ref[], regtype) IS
-	'internal: an online lookup query for these references and keys array type (no longer used by online reads)';
+	'internal: the online lookup query for these references and keys array type';
 
 -- The online reads are C functions (src/online.c): they resolve the
 -- references once per catalog change and probe the online tables' primary
