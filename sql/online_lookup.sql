@@ -192,6 +192,9 @@ SELECT fs.register_feature_view('onl_gone', 'onl_user', 'onl_events', 'user_id',
 SELECT * FROM fs.online_features('{onl_gone:label}', ARRAY[1]);
 DROP TABLE fs_data.onl_gone_v1_online;
 SELECT * FROM fs.online_features('{onl_gone:label}', ARRAY[1]);
+SET client_min_messages = warning;
+SELECT fs.drop_feature_view('onl_gone');
+RESET client_min_messages;
 
 -- privileges: SELECT on every online table read, checked at every call
 CREATE ROLE regress_onl_reader;
