@@ -50,12 +50,13 @@ ISOLATION = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=feature_store
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
-PROVE_FLAGS = -I test/perl
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
+# (after PGXS, which sets it empty) the TAP tests' own Perl modules
+PROVE_FLAGS += -I test/perl
 else
 # Without the server headers only the self-installing targets below work.
 all:
@@ -95,8 +96,7 @@ test: deps
 	FS_DEV=1 bash test/run.sh
 
 demo: deps
-	$(MAKE)
-	bash test/demo.sh
+	@bash test/demo.sh
 
 bench: deps
 	$(MAKE)

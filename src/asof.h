@@ -6,8 +6,9 @@
  * the greatest feature_ts <= spine_ts among the rows that pass every other
  * join condition ("@>" the same with a strict inequality).  The operators are
  * markers: they are never evaluated row by row.  The planner replaces the join
- * that carries one with a CustomScan (asof_planner.c) executed by
- * asof_exec.c; anywhere that cannot happen the query fails.
+ * that carries one with a CustomScan (asof_planner.c and the files listed in
+ * asof_planner.h) executed by asof_exec.c (and those listed in asof_exec.h);
+ * anywhere that cannot happen the query fails.
  */
 #ifndef ASOF_H
 #define ASOF_H
@@ -34,8 +35,10 @@ typedef enum AsofStrategy
 } AsofStrategy;
 
 /*
- * Positions of the fields of CustomScan.custom_private for an AsofJoin
- * (a list of integer lists, so that copyObject and outfuncs work).
+ * Positions of the fields of CustomScan.custom_private for an AsofJoin: a
+ * list of ASOF_PRIV_NFIELDS lists of integers, OIDs or Consts, so that
+ * copyObject, outfuncs and readfuncs work (parallel workers read the plan
+ * back from text).
  */
 enum
 {
@@ -50,14 +53,16 @@ enum
 	ASOF_PRIV_KEY_FLAGS,		/* per key: bit 0 nulls first, bit 1 desc */
 	ASOF_PRIV_KEY_EQPROC,		/* per key: equality proc (probe scan keys) */
 	ASOF_PRIV_PROBE_COLS,		/* probe: inner heap attno per inner column */
-	ASOF_PRIV_SORTOPS,			/* merge over index: spine sort operators */
-	ASOF_PRIV_BOUNDS,			/* merge over index: Const chunk bounds */
+	ASOF_PRIV_SORTOPS,			/* merges over index or ranges: spine sort
+								 * operators */
+	ASOF_PRIV_BOUNDS,			/* merges over index or ranges: Const key
+								 * range bounds (none: one range) */
 	ASOF_PRIV_INNER_SORTOPS,	/* merge over ranges: feature sort operators */
 	ASOF_PRIV_BOUND_PROC,		/* merge over ranges: feature key vs bound */
 	ASOF_PRIV_NFIELDS
 };
 
-/* Header fields. */
+/* Positions of the fields of the ASOF_PRIV_HEADER integer list. */
 enum
 {
 	ASOF_H_STRATEGY = 0,
@@ -76,20 +81,32 @@ enum
 };
 
 /*
- * custom_exprs of an AsofJoin: a list of three lists: the other join
- * conditions (evaluated per candidate pair), the display expressions for
- * EXPLAIN (outer key, inner key pairs, then spine time, feature time), and
- * the feature table's own filters when the node reads it itself (probe and
- * merge over index).  custom_scan_tlist is the spine input's columns followed
- * by the feature columns.
+ * Positions of the lists in CustomScan.custom_exprs of an AsofJoin.  Its
+ * custom_scan_tlist is the spine input's columns followed by the feature
+ * columns.
  */
+enum
+{
+	ASOF_EXPRS_CAND = 0,		/* the other join conditions, evaluated per
+								 * candidate pair */
+	ASOF_EXPRS_DISPLAY,			/* for EXPLAIN: (outer key, inner key) per
+								 * key, then spine time, feature time */
+	ASOF_EXPRS_BASE,			/* the feature table's own filters when the
+								 * node reads it itself (probe, merge over
+								 * index) */
+	ASOF_EXPRS_MONO,			/* TTL-like conditions, checked on the latest
+								 * candidate only */
+	ASOF_EXPRS_NFIELDS
+};
 
 /* asof_ops.c */
 extern bool AsofIsAsofOperator(Oid opno, bool *strict);
+extern bool AsofIsAsofOperatorNode(Node *node, bool *strict);
+extern OpExpr *AsofAsOpExpr(Node *node, bool *strict);
 extern bool AsofOperatorsExist(void);
 extern const char *AsofOperatorName(bool strict);
 
-/* asof_planner.c */
+/* asof_planner.c (the other asof_*.c files of the planner: asof_planner.h) */
 extern void AsofPlannerInit(void);
 
 /* asof_exec.c */

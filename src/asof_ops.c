@@ -128,6 +128,29 @@ AsofIsAsofOperator(Oid opno, bool *strict)
 	return false;
 }
 
+/* Tells whether node is an operator clause (plain or ANY/ALL) of an as-of operator. */
+bool
+AsofIsAsofOperatorNode(Node *node, bool *strict)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, OpExpr))
+		return AsofIsAsofOperator(((OpExpr *) node)->opno, strict);
+	if (IsA(node, ScalarArrayOpExpr))
+		return AsofIsAsofOperator(((ScalarArrayOpExpr *) node)->opno, strict);
+	return false;
+}
+
+/* Returns node as an as-of condition (an OpExpr of an as-of operator), else NULL. */
+OpExpr *
+AsofAsOpExpr(Node *node, bool *strict)
+{
+	if (node && IsA(node, OpExpr) &&
+		AsofIsAsofOperator(((OpExpr *) node)->opno, strict))
+		return (OpExpr *) node;
+	return NULL;
+}
+
 /* Tells whether the as-of operators exist in this database at all. */
 bool
 AsofOperatorsExist(void)

@@ -420,6 +420,42 @@ TextDrift(ReturnSetInfo *rsinfo, const ProfileState *rs, const ProfileState *cs,
 			t->p_value, true);
 }
 
+/*
+ * A side with nothing to compare (a profile of no rows, of NULLs only or, for
+ * numbers, of no finite values) gives NULL metrics and verdicts.  Say so:
+ * otherwise a time window that matches no rows looks like a silent failure.
+ * A NOTICE rather than an error, so that a report or monitor comparing many
+ * features goes on past one that is empty.
+ */
+static void
+NoticeIfEmpty(const char *side, const ProfileState *s)
+{
+	int64		rows = s->count + s->nulls;
+	int64		nonfinite = s->nan + s->posinf + s->neginf;
+
+	if (s->kind == PROFILE_KIND_NUMERIC ? s->count - nonfinite > 0 : s->count > 0)
+		return;
+	if (rows == 0)
+		ereport(NOTICE,
+				(errmsg("fs.drift: the %s profile is empty, so every metric is NULL", side),
+				 errdetail("The profile was built from no rows."),
+				 errhint("A filter or time window that matches no rows gives an empty profile.")));
+	else if (nonfinite == 0)
+		ereport(NOTICE,
+				(errmsg("fs.drift: the %s profile has no values to compare, so every metric is NULL", side),
+				 errdetail_plural("The profile was built from " INT64_FORMAT " row, a NULL.",
+								  "The profile was built from " INT64_FORMAT " rows, all NULL.",
+								  rows, rows)));
+	else
+		ereport(NOTICE,
+				(errmsg("fs.drift: the %s profile has no finite values to compare, so every metric is NULL", side),
+				 errdetail_plural("The profile was built from " INT64_FORMAT " row: "
+								  INT64_FORMAT " NULL, " INT64_FORMAT " NaN or infinite.",
+								  "The profile was built from " INT64_FORMAT " rows: "
+								  INT64_FORMAT " NULL, " INT64_FORMAT " NaN or infinite.",
+								  rows, rows, s->nulls, nonfinite)));
+}
+
 /* Reads a threshold argument; NULL means "no threshold". */
 static double
 ThresholdArg(FunctionCallInfo fcinfo, int n)
@@ -465,6 +501,8 @@ profile_drift(PG_FUNCTION_ARGS)
 				 errmsg("cannot compare a %s fs.profile with a %s fs.profile",
 						rs->kind == PROFILE_KIND_NUMERIC ? "numeric" : "text",
 						cs->kind == PROFILE_KIND_NUMERIC ? "numeric" : "text")));
+	NoticeIfEmpty("reference", rs);
+	NoticeIfEmpty("current", cs);
 	InitMaterializedSRF(fcinfo, 0);
 	if (rs->kind == PROFILE_KIND_NUMERIC)
 		NumericDrift(rsinfo, rs, cs, &t);

@@ -1,212 +1,491 @@
 /*
  * online.c
- *		Online reads: fs.online_features with a per-backend cache of prepared
- *		lookup plans, so that a prediction request pays neither for resolving
- *		its references nor for planning on every call.
+ *		Online reads: fs.online_features and fs.online_features_typed.
  *
- * fs_internal.online_sql builds the lookup query from the catalog.  Its plan is kept
- * per (references, keys type) together with the catalog generation it was
- * built at; statement triggers on the catalog tables bump the generation
- * (transactionally), so a cached plan is reused only while the caller's
- * snapshot sees the catalog it was built from.  Plans go through
- * PostgreSQL's plan cache, which replans when a table changes and checks the
- * caller's privileges at every execution.
+ * A request names feature references and passes an array of keys; it returns
+ * one row per key, in request order (duplicates and NULL keys included).
+ * What the references resolve to is kept per backend (online_cache.c), so a
+ * request costs what a primary-key SELECT costs: for each key, one descent of
+ * each online table's primary-key btree and one heap fetch.  The features of
+ * a key become a jsonb object built directly from the row, its keys sorted
+ * once per cache entry; fs.online_features_typed returns the values as they
+ * are, in the columns of a column definition list.
+ *
+ * As in SQL: the caller needs SELECT on every online table it reads, checked
+ * at every call; a value older than its view's TTL (event time column before
+ * now() - ttl) is JSON null, and so are the features of a missing key.  Online
+ * tables with row-level security are refused rather than read unfiltered.
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/relscan.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "executor/spi.h"
-#include "fmgr.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
+#include "utils/float.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
+#include "online.h"
+
+PG_FUNCTION_INFO_V1(fs_online_features);
+PG_FUNCTION_INFO_V1(fs_online_features_typed);
 PG_FUNCTION_INFO_V1(fs_online_lookup);
 
-/* At most this many distinct lookups keep a plan; past it the cache restarts. */
-#define ONLINE_PLAN_CACHE_SIZE 256
-
-typedef struct OnlinePlanKey
+/* The open scan of one online table during a request. */
+typedef struct OnlineProbe
 {
-	uint64		hash;			/* hash of the references array */
-	Oid			keys_type;		/* array type of the keys parameter */
-} OnlinePlanKey;
+	Relation	heap;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	TimestampTz threshold;		/* TTL: event times before it are stale */
+	bool		hit;			/* the current key has a fresh row */
+} OnlineProbe;
 
-typedef struct OnlinePlanEntry
-{
-	OnlinePlanKey key;
-	int64		generation;		/* catalog generation the plan was built at */
-	char	   *refs;			/* the references array, to rule out collisions */
-	Size		refs_len;
-	SPIPlanPtr	plan;			/* kept with SPI_keepplan */
-} OnlinePlanEntry;
-
-static HTAB *OnlinePlans = NULL;
-static SPIPlanPtr GenerationPlan = NULL;
-static SPIPlanPtr BuildPlan = NULL;
-static Oid	BuildPlanRefsType = InvalidOid;	/* fs.feature_ref[] when BuildPlan was made */
-
-/* Forgets the plan of one cache entry. */
+/*
+ * Fails unless the caller may read the columns of table ti that requests
+ * read, and row-level security does not apply to it.
+ */
 static void
-OnlinePlanRelease(OnlinePlanEntry *entry)
+CheckReadable(OnlineEntry *e, int ti, Relation rel, Oid userid)
 {
-	SPI_freeplan(entry->plan);
-	pfree(entry->refs);
-	entry->plan = NULL;
-	entry->refs = NULL;
-}
+	OnlineTable *t = &e->tables[ti];
+	AclResult	acl = pg_class_aclcheck(t->relid, userid, ACL_SELECT);
 
-/* Empties the plan cache. */
-static void
-OnlinePlansReset(void)
-{
-	HASH_SEQ_STATUS status;
-	OnlinePlanEntry *entry;
-
-	hash_seq_init(&status, OnlinePlans);
-	while ((entry = hash_seq_search(&status)) != NULL)
+	if (acl != ACLCHECK_OK)
 	{
-		OnlinePlanRelease(entry);
-		hash_search(OnlinePlans, &entry->key, HASH_REMOVE, NULL);
+		/* as the executor: column privileges on every column read suffice */
+		bool		columns = pg_attribute_aclcheck(t->relid, t->key_attno, userid, ACL_SELECT) == ACLCHECK_OK &&
+			(!t->has_ttl || pg_attribute_aclcheck(t->relid, t->ts_attno, userid, ACL_SELECT) == ACLCHECK_OK);
+
+		for (int i = 0; columns && i < e->nfeatures; i++)
+			if (e->features[i].table == ti)
+				columns = pg_attribute_aclcheck(t->relid, e->features[i].attno, userid, ACL_SELECT) == ACLCHECK_OK;
+		if (!columns)
+			aclcheck_error(acl, OBJECT_TABLE, NameStr(t->relname));
 	}
-}
-
-/* Prepares and keeps one of the statements used internally here. */
-static SPIPlanPtr
-KeepInternalPlan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
-/* The catalog generation in the caller's snapshot. */
-static int64
-CatalogGeneration(void)
-{
-	bool		isnull;
-	Datum		d;
-
-	if (GenerationPlan == NULL)
-		GenerationPlan = KeepInternalPlan("SELECT generation FROM fs.catalog_state", 0, NULL);
-	if (SPI_execute_plan(GenerationPlan, NULL, NULL, true, 2) != SPI_OK_SELECT || SPI_processed != 1)
+	if (rel->rd_rel->relrowsecurity && check_enable_rls(t->relid, InvalidOid, false) == RLS_ENABLED)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("fs.catalog_state must hold exactly one row")));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? -1 : DatumGetInt64(d);
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("online table \"%s\" of feature view \"%s\" has row-level security enabled",
+						NameStr(t->relname), t->view),
+				 errdetail("Online reads probe the primary key directly and do not apply row-level security policies."),
+				 errhint("Read the table with SELECT, or disable row-level security on it.")));
 }
 
-/* Builds the lookup query with fs_internal.online_sql and prepares a kept, generic plan. */
-static SPIPlanPtr
-BuildLookupPlan(Datum refs, Oid refs_type, Oid keys_type)
+/* Checks that the result columns are those of the request. */
+static void
+CheckResultColumns(OnlineEntry *e, TupleDesc desc, bool typed)
 {
-	Oid			argtypes[2] = {refs_type, REGTYPEOID};
-	Datum		args[2];
+	Form_pg_attribute key = TupleDescAttr(desc, 0);
+
+	if (!typed)
+	{
+		if (desc->natts != 2 || TupleDescAttr(desc, 1)->atttypid != JSONBOID || key->atttypid != e->elem_type)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("function returning online features must return (key, features jsonb) with the keys' element type")));
+		return;
+	}
+	if (desc->natts != e->nfeatures + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg_plural("the column definition list of fs.online_features_typed has %d column, but the request returns %d",
+							   "the column definition list of fs.online_features_typed has %d columns, but the request returns %d",
+							   desc->natts, desc->natts, e->nfeatures + 1),
+				 errdetail("The columns are the key, then one per requested feature (%d).", e->nfeatures)));
+	if (key->atttypid != e->elem_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of the column definition list has type %s, but the keys have type %s",
+						NameStr(key->attname), format_type_be(key->atttypid), format_type_be(e->elem_type))));
+	for (int i = 0; i < e->nfeatures; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i + 1);
+		OnlineFeature *f = &e->features[i];
+
+		if (att->atttypid != f->type)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the column definition list has type %s, but feature \"%s\" has type %s",
+							NameStr(att->attname), format_type_be(att->atttypid), f->ref,
+							format_type_be(f->type))));
+	}
+}
+
+/* A requested key as a value of table t's key type. */
+static Datum
+CoerceKey(OnlineTable *t, Datum key)
+{
+	switch (t->coercion)
+	{
+		case ONLINE_KEY_AS_IS:
+			return key;
+		case ONLINE_KEY_FUNC:
+			if (t->coerce_nargs == 1)
+				return FunctionCall1(&t->coerce_fn, key);
+			if (t->coerce_nargs == 2)
+				return FunctionCall2(&t->coerce_fn, key, Int32GetDatum(-1));
+			return FunctionCall3(&t->coerce_fn, key, Int32GetDatum(-1), BoolGetDatum(false));
+		case ONLINE_KEY_IO:
+			return InputFunctionCall(&t->coerce_fn, OutputFunctionCall(&t->elem_out, key),
+									 t->key_ioparam, -1);
+	}
+	return key;					/* not reached */
+}
+
+/* Probes table t for key; true if it has a row within the TTL (in p->slot). */
+static bool
+ProbeTable(OnlineTable *t, OnlineProbe *p, Datum key)
+{
+	ScanKeyData skey;
+	Datum		ts;
 	bool		isnull;
-	char	   *sql;
-	SPIPlanPtr	plan;
 
-	/* The extension may have been recreated since: its types have new OIDs. */
-	if (BuildPlan != NULL && BuildPlanRefsType != refs_type)
+	ScanKeyEntryInitializeWithInfo(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid,
+								   t->collation, &t->eq_fn, CoerceKey(t, key));
+	index_rescan(p->scan, &skey, 1, NULL, 0);
+	if (!index_getnext_slot(p->scan, ForwardScanDirection, p->slot))
+		return false;
+	slot_getsomeattrs(p->slot, t->max_attno);
+	if (!t->has_ttl)
+		return true;
+	ts = p->slot->tts_values[t->ts_attno - 1];
+	isnull = p->slot->tts_isnull[t->ts_attno - 1];
+	if (isnull)
+		return false;
+	/* the event time >= now() - ttl, compared as SQL compares these types */
+	switch (t->ts_type)
 	{
-		SPI_freeplan(BuildPlan);
-		BuildPlan = NULL;
+		case TIMESTAMPTZOID:
+			return DatumGetTimestampTz(ts) >= p->threshold;
+		case TIMESTAMPOID:
+			return DatumGetBool(DirectFunctionCall2(timestamp_ge_timestamptz, ts,
+													TimestampTzGetDatum(p->threshold)));
+		case DATEOID:
+			return DatumGetBool(DirectFunctionCall2(date_ge_timestamptz, ts,
+													TimestampTzGetDatum(p->threshold)));
 	}
-	if (BuildPlan == NULL)
-	{
-		/* Before ALTER EXTENSION UPDATE to 0.3 the builder is fs._online_sql. */
-		BuildPlan = KeepInternalPlan(OidIsValid(get_namespace_oid("fs_internal", true))
-									 ? "SELECT fs_internal.online_sql($1, $2)"
-									 : "SELECT fs._online_sql($1, $2)", 2, argtypes);
-		BuildPlanRefsType = refs_type;
-	}
-	args[0] = refs;
-	args[1] = ObjectIdGetDatum(keys_type);
-	if (SPI_execute_plan(BuildPlan, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "fs_internal.online_sql returned no query");
-	sql = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-	/* The plan of a lookup does not depend on the key values: keep it generic. */
-	plan = SPI_prepare_cursor(sql, 1, &keys_type, CURSOR_OPT_GENERIC_PLAN);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for online lookup: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
+	return false;				/* not reached: LoadTable checked the type */
 }
 
-/* Returns the plan for these references and keys type, building it when stale. */
-static SPIPlanPtr
-OnlinePlanFor(ArrayType *refs, Oid refs_type, Oid keys_type)
+static void
+NumericValue(JsonbValue *v, Numeric n)
 {
-	OnlinePlanKey key;
-	OnlinePlanEntry *entry;
-	const char *bytes = (const char *) refs;
-	Size		len = VARSIZE(refs);
-	int64		generation = CatalogGeneration();
-	SPIPlanPtr	plan;
-	bool		found;
+	v->type = jbvNumeric;
+	v->val.numeric = n;
+}
 
-	if (OnlinePlans == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(OnlinePlanKey);
-		ctl.entrysize = sizeof(OnlinePlanEntry);
-		OnlinePlans = hash_create("feature_store online plans", ONLINE_PLAN_CACHE_SIZE,
-								  &ctl, HASH_ELEM | HASH_BLOBS);
-	}
-	memset(&key, 0, sizeof(key));
-	key.hash = hash_bytes_extended((const unsigned char *) bytes, len, 0);
-	key.keys_type = keys_type;
-
-	entry = hash_search(OnlinePlans, &key, HASH_FIND, NULL);
-	if (entry != NULL && entry->generation == generation &&
-		entry->refs_len == len && memcmp(entry->refs, bytes, len) == 0)
-		return entry->plan;
-
-	/* Build before touching the cache, so an error leaves it consistent. */
-	plan = BuildLookupPlan(PointerGetDatum(refs), refs_type, keys_type);
-
-	if (entry != NULL)
-		OnlinePlanRelease(entry);
-	else
-	{
-		if (hash_get_num_entries(OnlinePlans) >= ONLINE_PLAN_CACHE_SIZE)
-			OnlinePlansReset();
-		entry = hash_search(OnlinePlans, &key, HASH_ENTER, &found);
-	}
-	entry->generation = generation;
-	entry->refs = MemoryContextAlloc(TopMemoryContext, len);
-	memcpy(entry->refs, bytes, len);
-	entry->refs_len = len;
-	entry->plan = plan;
-	return plan;
+static void
+StringValue(JsonbValue *v, char *s, Size len)
+{
+	if (len > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("string too long to represent as jsonb string"),
+				 errdetail("Due to an implementation restriction, jsonb strings cannot exceed %d bytes.",
+						   JENTRY_OFFLENMASK)));
+	v->type = jbvString;
+	v->val.string.val = s;
+	v->val.string.len = len;
 }
 
 /*
- * fs_internal.online_lookup(refs, keys): the rows (key, features) of
- * fs.online_features, one per key in request order.
+ * The numeric that numeric_in makes of a float's output ([-]digits[.digits]
+ * [e[+-]digits]), without its general parsing: the digits as an integer M and
+ * the point moved by E give M * 10^E with display scale max(0, -E), which is
+ * what numeric_in gives too.  Returns NULL for anything else.
  */
-Datum
-fs_online_lookup(PG_FUNCTION_ARGS)
+static Numeric
+PrintedFloatNumeric(const char *s)
+{
+	bool		negative = false;
+	bool		point = false;
+	int64		digits = 0;
+	int			ndigits = 0;
+	int			fraction = 0;
+	int			exponent = 0;
+
+	if (*s == '-')
+	{
+		negative = true;
+		s++;
+	}
+	for (; *s != '\0' && *s != 'e'; s++)
+	{
+		if (*s == '.' && !point)
+			point = true;
+		else if (*s >= '0' && *s <= '9')
+		{
+			if (digits != 0 || *s != '0')
+			{
+				if (++ndigits > 18)
+					return NULL;
+				digits = digits * 10 + (*s - '0');
+			}
+			if (point)
+				fraction++;
+		}
+		else
+			return NULL;
+	}
+	if (*s == 'e')
+	{
+		bool		negative_exponent = false;
+
+		s++;
+		if (*s == '+' || *s == '-')
+			negative_exponent = *s++ == '-';
+		if (*s == '\0')
+			return NULL;
+		for (; *s != '\0'; s++)
+		{
+			if (*s < '0' || *s > '9' || exponent > 10000)
+				return NULL;
+			exponent = exponent * 10 + (*s - '0');
+		}
+		if (negative_exponent)
+			exponent = -exponent;
+	}
+	return int64_div_fast_to_numeric(negative ? -digits : digits, fraction - exponent);
+}
+
+/* A number printed by its output function: a JSON number, or a string if NaN or infinite. */
+static void
+PrintedNumberValue(JsonbValue *v, char *printed, bool special)
+{
+	Numeric		n;
+
+	if (special)
+	{
+		StringValue(v, printed, strlen(printed));
+		return;
+	}
+	n = PrintedFloatNumeric(printed);
+	if (n == NULL)
+		n = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(printed),
+												ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	NumericValue(v, n);
+}
+
+/* A jsonb value as a JsonbValue tree that convertToJsonb accepts. */
+static void
+JsonbToValue(Jsonb *jb, JsonbValue *out)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbParseState *state = NULL;
+	JsonbValue	v;
+	JsonbValue *res = NULL;
+
+	if (JB_ROOT_IS_SCALAR(jb))
+	{
+		(void) JsonbExtractScalar(&jb->root, out);
+		return;
+	}
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+		res = pushJsonbValue(&state, tok,
+							 (tok == WJB_KEY || tok == WJB_VALUE || tok == WJB_ELEM) ? &v : NULL);
+	*out = *res;
+}
+
+/*
+ * A feature value as JSON, exactly as to_jsonb (and so jsonb_build_object)
+ * makes it; the common types without a detour through a jsonb datum.
+ */
+static void
+FeatureValue(OnlineFeature *f, Datum d, JsonbValue *v)
+{
+	switch (f->kind)
+	{
+		case ONLINE_JSON_BOOL:
+			v->type = jbvBool;
+			v->val.boolean = DatumGetBool(d);
+			break;
+		case ONLINE_JSON_INT2:
+			NumericValue(v, int64_to_numeric(DatumGetInt16(d)));
+			break;
+		case ONLINE_JSON_INT4:
+			NumericValue(v, int64_to_numeric(DatumGetInt32(d)));
+			break;
+		case ONLINE_JSON_INT8:
+			NumericValue(v, int64_to_numeric(DatumGetInt64(d)));
+			break;
+		case ONLINE_JSON_FLOAT4:
+			{
+				float4		x = DatumGetFloat4(d);
+
+				PrintedNumberValue(v, OutputFunctionCall(&f->json_fn, d), isnan(x) || isinf(x));
+			}
+			break;
+		case ONLINE_JSON_FLOAT8:
+			{
+				float8		x = DatumGetFloat8(d);
+
+				PrintedNumberValue(v, float8out_internal(x), isnan(x) || isinf(x));
+			}
+			break;
+		case ONLINE_JSON_NUMERIC:
+			{
+				Numeric		n = DatumGetNumeric(d);
+
+				if (numeric_is_nan(n) || numeric_is_inf(n))
+					PrintedNumberValue(v, OutputFunctionCall(&f->json_fn, NumericGetDatum(n)), true);
+				else
+					NumericValue(v, n);
+			}
+			break;
+		case ONLINE_JSON_TEXT:
+			{
+				text	   *t = DatumGetTextPP(d);
+
+				StringValue(v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			break;
+		case ONLINE_JSON_OTHER:
+			JsonbToValue(DatumGetJsonbP(FunctionCall1(&f->json_fn, d)), v);
+			break;
+	}
+}
+
+/* The features of the current key as a jsonb object (probes done). */
+static Datum
+FeaturesJsonb(OnlineEntry *e, OnlineProbe *probes, JsonbPair *pairs)
+{
+	JsonbValue	obj;
+
+	for (int j = 0; j < e->njson; j++)
+	{
+		OnlineFeature *f = &e->features[e->json_order[j]];
+		OnlineProbe *p = &probes[f->table];
+
+		pairs[j].key.type = jbvString;
+		pairs[j].key.val.string.val = f->ref;
+		pairs[j].key.val.string.len = f->ref_len;
+		pairs[j].order = j;
+		if (p->hit && !p->slot->tts_isnull[f->attno - 1])
+			FeatureValue(f, p->slot->tts_values[f->attno - 1], &pairs[j].value);
+		else
+			pairs[j].value.type = jbvNull;
+	}
+	obj.type = jbvObject;
+	obj.val.object.nPairs = e->njson;
+	obj.val.object.pairs = pairs;
+	return JsonbPGetDatum(JsonbValueToJsonb(&obj));
+}
+
+/* Looks up every key and stores one row per key in the result. */
+static void
+RunLookups(OnlineEntry *e, ArrayType *keys, ReturnSetInfo *rsinfo, bool typed)
+{
+	Oid			userid = GetUserId();
+	Snapshot	snapshot = GetActiveSnapshot();
+	TupleDesc	desc = rsinfo->setDesc;
+	OnlineProbe *probes = palloc0(e->ntables * sizeof(OnlineProbe));
+	Datum	   *values = palloc(desc->natts * sizeof(Datum));
+	bool	   *nulls = palloc(desc->natts * sizeof(bool));
+	JsonbPair  *pairs = typed ? NULL : palloc(e->njson * sizeof(JsonbPair));
+	MemoryContext keycxt;
+	ArrayIterator it;
+	Datum		key;
+	bool		key_isnull;
+
+	for (int i = 0; i < e->ntables; i++)
+	{
+		OnlineTable *t = &e->tables[i];
+		OnlineProbe *p = &probes[i];
+
+		/* LockEntry or BuildEntry locked them */
+		p->heap = relation_open(t->relid, NoLock);
+		CheckReadable(e, i, p->heap, userid);
+		p->index = index_open(t->indexrelid, NoLock);
+		p->scan = index_beginscan(p->heap, p->index, snapshot, 1, 0);
+		p->slot = table_slot_create(p->heap, NULL);
+		if (t->has_ttl)
+			p->threshold = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+																   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+																   IntervalPGetDatum(&t->ttl)));
+	}
+
+	keycxt = AllocSetContextCreate(CurrentMemoryContext, "feature_store online key",
+								   ALLOCSET_DEFAULT_SIZES);
+	it = array_create_iterator(keys, 0, NULL);
+	while (array_iterate(it, &key, &key_isnull))
+	{
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(keycxt);
+		old = MemoryContextSwitchTo(keycxt);
+		for (int i = 0; i < e->ntables; i++)
+			probes[i].hit = !key_isnull && ProbeTable(&e->tables[i], &probes[i], key);
+		values[0] = key;
+		nulls[0] = key_isnull;
+		if (typed)
+		{
+			for (int i = 0; i < e->nfeatures; i++)
+			{
+				OnlineFeature *f = &e->features[i];
+				OnlineProbe *p = &probes[f->table];
+
+				nulls[i + 1] = !p->hit || p->slot->tts_isnull[f->attno - 1];
+				values[i + 1] = nulls[i + 1] ? (Datum) 0 : p->slot->tts_values[f->attno - 1];
+			}
+		}
+		else
+		{
+			values[1] = FeaturesJsonb(e, probes, pairs);
+			nulls[1] = false;
+		}
+		MemoryContextSwitchTo(old);
+		tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
+	}
+	array_free_iterator(it);
+	MemoryContextDelete(keycxt);
+
+	for (int i = 0; i < e->ntables; i++)
+	{
+		OnlineProbe *p = &probes[i];
+
+		ExecDropSingleTupleTableSlot(p->slot);
+		index_endscan(p->scan);
+		index_close(p->index, NoLock);
+		relation_close(p->heap, NoLock);
+	}
+}
+
+/* fs.online_features, fs.online_features_typed (typed) */
+static void
+OnlineRequest(FunctionCallInfo fcinfo, bool typed)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ArrayType  *refs;
-	Datum		keys;
-	Oid			keys_type;
+	ArrayType  *keys;
 	Oid			refs_type;
-	SPIPlanPtr	plan;
-	int			ret;
-	uint64		i;
+	Oid			keys_type;
+	int			nkeys;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -216,26 +495,75 @@ fs_online_lookup(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("keys must not be null")));
+	keys = PG_GETARG_ARRAYTYPE_P(1);
+	nkeys = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
+	if (nkeys > ONLINE_MAX_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many keys in one online request: %d", nkeys),
+				 errdetail("An online request may look up at most %d keys.", ONLINE_MAX_KEYS),
+				 errhint("Split the keys into several requests, or read the online tables with SELECT.")));
 	refs = PG_GETARG_ARRAYTYPE_P(0);
-	keys = PG_GETARG_DATUM(1);
-	keys_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-	if (!OidIsValid(keys_type))
-		elog(ERROR, "could not determine the type of the keys");
 	refs_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	keys_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	if (!OidIsValid(refs_type) || !OidIsValid(keys_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+				 errmsg("could not determine the types of the feature references and keys of an online request")));
+	if (!ActiveSnapshotSet())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("online features can only be read in a query (no active snapshot)")));
 
-	InitMaterializedSRF(fcinfo, 0);
+	InitMaterializedSRF(fcinfo, rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+						rsinfo->expectedDesc != NULL ? MAT_SRF_USE_EXPECTED_DESC : 0);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = OnlinePlanFor(refs, refs_type, keys_type);
-	ret = SPI_execute_plan(plan, &keys, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "online lookup failed: %s", SPI_result_code_string(ret));
-	if (SPI_tuptable->tupdesc->natts != rsinfo->setDesc->natts)
-		elog(ERROR, "online lookup returned %d columns, expected %d",
-			 SPI_tuptable->tupdesc->natts, rsinfo->setDesc->natts);
-	for (i = 0; i < SPI_processed; i++)
-		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
-	SPI_finish();
+	OnlineCallEnter();
+	PG_TRY();
+	{
+		OnlineEntry *e = OnlineEntryFor(refs, refs_type, keys_type);
+
+		CheckResultColumns(e, rsinfo->setDesc, typed);
+		RunLookups(e, keys, rsinfo, typed);
+	}
+	PG_FINALLY();
+	{
+		OnlineCallExit();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * fs.online_features(features fs.feature_ref[], keys anyarray)
+ *		RETURNS TABLE (key anyelement, features jsonb)
+ */
+Datum
+fs_online_features(PG_FUNCTION_ARGS)
+{
+	OnlineRequest(fcinfo, false);
+	return (Datum) 0;
+}
+
+/*
+ * fs.online_features_typed(features fs.feature_ref[], keys anyarray)
+ *		RETURNS SETOF record: (key, feature, ...) as the column definition
+ *		list says, with the types of the key and the features.
+ */
+Datum
+fs_online_features_typed(PG_FUNCTION_ARGS)
+{
+	OnlineRequest(fcinfo, true);
+	return (Datum) 0;
+}
+
+/*
+ * fs_internal.online_lookup (fs._online_lookup before 0.3): the function
+ * fs.online_features called before it was itself written in C.  Released
+ * scripts name this symbol.
+ */
+Datum
+fs_online_lookup(PG_FUNCTION_ARGS)
+{
+	OnlineRequest(fcinfo, false);
 	return (Datum) 0;
 }

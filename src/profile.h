@@ -5,7 +5,10 @@
  * A profile is a varlena whose payload is a self-describing byte stream
  * (big-endian integers, LEB128 varints), the same bytes on disk, on the wire
  * (send/recv) and, hex-encoded, in text form.  Every path that reads one goes
- * through ProfileDecode, which trusts nothing.
+ * through ProfileDecode, which trusts nothing: the bytes must be well formed
+ * and the profile they describe consistent (ProfileInconsistency: counts add
+ * up, sums and sketch agree with min and max), a check every profile written
+ * passes too, so that whatever is accepted or produced reads back.
  *
  * Layout, format version 1:
  *

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: pg_regress (sql/, expected/), isolation specs
-# (test/isolation/) and TAP tests (test/t/) against a throwaway server with the
-# staged extension preloaded.  Ends with one line "tests: N passed, M failed".
+# Runs every test: the released-scripts check, pg_regress (sql/, expected/),
+# isolation specs (test/isolation/), the README's examples
+# (test/readme_test.sh) and TAP tests (test/t/) against a throwaway server with
+# the staged extension preloaded.  Ends with one line "tests: N passed, M failed".
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 trap fs_stop_server EXIT
@@ -51,6 +52,40 @@ if [[ -n $iso_tests ]]; then
 	count_regress "$OUT/isolation.log"
 	[[ -s $OUT/isolation/regression.diffs ]] && head -c 20000 "$OUT/isolation/regression.diffs"
 fi
+
+echo "== README"
+# every sql block of README.md, in order, as a reader would paste them
+bash "$REPO/test/readme_test.sh" 2>&1 | tee "$OUT/readme.log"
+if read -r n m < <(grep -oP '^readme: \K[0-9]+ passed, [0-9]+(?= failed$)' "$OUT/readme.log" | sed 's/ passed, / /'); then
+	passed=$((passed + n)); failed=$((failed + m))
+else
+	failed=$((failed + 1))
+fi
+
+echo "== demo, small (make demo's scripts on 200 customers)"
+demo="$FS_WORK/demo"
+mkdir -p "$demo"
+if psql -X -q -d postgres -c "CREATE DATABASE demo_small" &&
+	PGDATABASE=demo_small psql -X -q -v ON_ERROR_STOP=1 -v customers=200 -f "$REPO/test/data/demo_data.sql" >"$OUT/demo.log" 2>&1 &&
+	PGDATABASE=demo_small psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION feature_store" &&
+	FS_DEMO_DIR="$demo" PGDATABASE=demo_small psql -X -q -v ON_ERROR_STOP=1 -v export_dir="$demo" \
+		-v summary_file="$demo/summary.txt" -f "$REPO/test/demo.sql" >>"$OUT/demo.log" 2>&1 &&
+	grep '^demo succeeded' "$demo/summary.txt"; then
+	passed=$((passed + 1))
+else
+	tail -n 30 "$OUT/demo.log"; failed=$((failed + 1))
+fi
+
+echo "== fuzz (seeded: every fs.profile accepted or produced reads back)"
+for f in "$REPO"/test/fuzz/*.sql; do
+	if psql -X -q -d postgres -c "CREATE DATABASE fuzz_$(basename "$f" .sql)" &&
+		PGDATABASE="fuzz_$(basename "$f" .sql)" psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION feature_store" \
+			-f "$f" >"$OUT/fuzz-$(basename "$f" .sql).log" 2>&1; then
+		echo "fuzz $(basename "$f" .sql): ok"; passed=$((passed + 1))
+	else
+		tail -n 20 "$OUT/fuzz-$(basename "$f" .sql).log"; failed=$((failed + 1))
+	fi
+done
 
 if compgen -G "$REPO/test/t/*.pl" >/dev/null; then
 	echo "== TAP"

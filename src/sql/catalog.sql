@@ -166,6 +166,7 @@ DECLARE
 	feat_types regtype[] := '{}';
 	i int;
 	dup text;
+	token bigint;
 BEGIN
 	PERFORM fs_internal.check_name('feature view', name);
 	IF entity IS NULL OR source IS NULL OR key_column IS NULL OR ts_column IS NULL THEN
@@ -202,9 +203,9 @@ BEGIN
 	END IF;
 
 	-- Plan the source as the caller, in the caller's schemas, and check its columns.
-	PERFORM set_config('search_path', register_feature_view.search_path, true);
+	token := fs_internal.begin_user_sql(NULL, register_feature_view.search_path);
 	src := fs_internal.describe_source(format('source of feature view "%s"', name), source);
-	PERFORM set_config('search_path', 'pg_catalog', true);
+	PERFORM fs_internal.end_user_sql(token);
 	key_pos := array_position(src.column_names, key_column);
 	IF key_pos IS NULL THEN
 		RAISE EXCEPTION 'source of feature view "%" has no key column "%"', name, key_column
@@ -248,6 +249,17 @@ BEGIN
 	IF '*' = ANY (feat_names) THEN
 		RAISE EXCEPTION 'source of feature view "%" has a column named "*"', name
 			USING ERRCODE = 'invalid_column_reference', HINT = 'References use view:* for all features; rename the column.';
+	END IF;
+	-- Storage rows must fit a heap page: fixed-width columns cannot be moved
+	-- out of line (1500 float8 features would register, then never store).
+	IF cardinality(feat_names) + 3 > 1600
+	   OR (SELECT sum(t.typlen) FROM unnest(src.column_types) u(ty) JOIN pg_type t ON t.oid = u.ty WHERE t.typlen > 0)
+		  > 8000 THEN
+		RAISE EXCEPTION 'feature view "%" has too many features to store: %', name, cardinality(feat_names)
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = 'A history row holds the key, the event time, the created time and every feature, '
+						   'and its fixed-width columns must fit in 8000 bytes (about 990 float8 features).',
+				  HINT = 'Split the features over several feature views of the same entity.';
 	END IF;
 	IF cardinality(feat_names) = 0 THEN
 		RAISE EXCEPTION 'source of feature view "%" has no feature columns', name

@@ -51,10 +51,16 @@ AS $$
 DECLARE
 	vv fs.view_versions;
 	ts text;
-	cols text := '';
-	pairs text := '';
+	refs text := '';
+	curs text := '';
+	names text[] := '{}';
 	f record;
 	n int := 0;
+	ref_rows bigint;
+	cur_rows bigint;
+	ref_profiles fs.profile[];
+	cur_profiles fs.profile[];
+	span record;
 BEGIN
 	IF reference IS NULL OR current IS NULL THEN
 		RAISE EXCEPTION 'drift_report needs a reference and a current window'
@@ -65,25 +71,46 @@ BEGIN
 	FOR f IN SELECT vf.name, vf.type FROM fs.view_features vf
 			  WHERE vf.view_name = vv.view_name AND vf.version = vv.version ORDER BY vf.position LOOP
 		n := n + 1;
-		cols := cols || format(', fs.profile(%1$s) FILTER (WHERE %2$s <@ $1) AS r%3$s, '
-							   'fs.profile(%1$s) FILTER (WHERE %2$s <@ $2) AS c%3$s',
-							   fs_internal.profile_expr(f.name, f.type), ts, n);
-		pairs := pairs || CASE WHEN n > 1 THEN ', ' ELSE '' END
-				 || format('(%s, %s, r%s, c%s)', n, quote_literal(f.name), n, n);
+		names := names || f.name::text;
+		refs := refs || format(', fs.profile(%s) FILTER (WHERE %s <@ $1)', fs_internal.profile_expr(f.name, f.type), ts);
+		curs := curs || format(', fs.profile(%s) FILTER (WHERE %s <@ $2)', fs_internal.profile_expr(f.name, f.type), ts);
 	END LOOP;
 	IF n = 0 THEN
 		RETURN;
 	END IF;
-	RETURN QUERY EXECUTE format(
-		'SELECT p.feature, fs.profile_kind(p.r), d.metric, d.value, d.threshold, d.drifted, '
-		'       fs.profile_count(p.r) + fs.profile_nulls(p.r), fs.profile_count(p.c) + fs.profile_nulls(p.c) '
-		'  FROM (SELECT %s FROM %s WHERE %s <@ $1 OR %s <@ $2) s, '
-		'       LATERAL (VALUES %s) p(pos, feature, r, c), '
-		'       LATERAL fs.drift(p.r, p.c, $3, $4, $5, $6, $7) WITH ORDINALITY d '
-		' ORDER BY p.pos, d.ordinality',
-		substr(cols, 3), fs_internal.storage_rel(vv, false), ts, ts, pairs)
-		USING reference, current, psi_threshold, js_threshold, wasserstein_threshold,
-			  linf_threshold, p_value_threshold;
+	-- one scan: the rows in each window and the profiles of every feature in both
+	EXECUTE format(
+		'SELECT count(*) FILTER (WHERE %1$s <@ $1), count(*) FILTER (WHERE %1$s <@ $2), ARRAY[%2$s], ARRAY[%3$s] '
+		'  FROM %4$s WHERE %1$s <@ $1 OR %1$s <@ $2',
+		ts, substr(refs, 3), substr(curs, 3), fs_internal.storage_rel(vv, false))
+		INTO ref_rows, cur_rows, ref_profiles, cur_profiles
+		USING reference, current;
+	-- an empty window: nothing to compare, and a notice rather than rows of NULLs
+	IF ref_rows = 0 OR cur_rows = 0 THEN
+		EXECUTE format('SELECT count(*) AS n, min(%1$s) AS first, max(%1$s) AS last FROM %2$s',
+					   ts, fs_internal.storage_rel(vv, false)) INTO span;
+		RAISE NOTICE 'drift_report: % % no rows of feature view "%" version %, so there is nothing to compare',
+			concat_ws(' and ',
+					  CASE WHEN ref_rows = 0 THEN 'the reference window '
+						   || CASE WHEN isempty(reference) THEN '(an empty range)' ELSE reference::text END END,
+					  CASE WHEN cur_rows = 0 THEN 'the current window '
+						   || CASE WHEN isempty(current) THEN '(an empty range)' ELSE current::text END END),
+			CASE WHEN ref_rows = 0 AND cur_rows = 0 THEN 'hold' ELSE 'holds' END,
+			vv.view_name, vv.version
+			USING DETAIL = CASE WHEN span.n = 0 THEN 'Its history is empty.'
+								ELSE format('Its history holds %s rows, with event times from %s to %s.',
+											span.n, span.first, span.last) END,
+				  HINT = CASE WHEN span.n = 0 THEN format('fs.materialize(%L) fills the history.', vv.view_name)
+							  ELSE format('Windows select history rows by their event time, column "%s".', vv.ts_column) END;
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT p.feature, fs.profile_kind(p.r), d.metric, d.value, d.threshold, d.drifted,
+		   fs.profile_count(p.r) + fs.profile_nulls(p.r), fs.profile_count(p.c) + fs.profile_nulls(p.c)
+	  FROM unnest(names, ref_profiles, cur_profiles) WITH ORDINALITY AS p(feature, r, c, pos),
+		   LATERAL fs.drift(p.r, p.c, psi_threshold, js_threshold, wasserstein_threshold,
+							linf_threshold, p_value_threshold) WITH ORDINALITY AS d
+	 ORDER BY p.pos, d.ordinality;
 END;
 $$;
 COMMENT ON FUNCTION fs.drift_report(text, tstzrange, tstzrange, int, float8, float8, float8, float8, float8) IS

@@ -15,6 +15,7 @@ DECLARE
 	hist regclass;
 	onl regclass;
 	token bigint;
+	src record;
 	started timestamptz := clock_timestamp();
 	feat_list text;
 	set_list text;
@@ -79,9 +80,9 @@ $q$,
 		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('EXCLUDED.%I', x), ', ') FROM unnest(names) x));
 	BEGIN
-		token := fs_internal.begin_user_sql(run_as, NULL);
-		PERFORM fs_internal.check_source_columns(vv);
-		PERFORM set_config('search_path', vv.search_path, true);
+		token := fs_internal.begin_user_sql(run_as, vv.search_path);
+		src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), vv.source_query);
+		PERFORM fs_internal.check_source_columns(vv, src.column_names, src.column_types);
 		EXECUTE sql INTO rows_read, rows_written, online_rows USING start, finish;
 		PERFORM fs_internal.end_user_sql(token);
 	EXCEPTION WHEN cardinality_violation THEN

@@ -98,15 +98,24 @@ $$;
 COMMENT ON FUNCTION fs_internal.online_sql(fs.feature_ref[], regtype) IS
 	'internal: the online lookup query for these references and keys array type';
 
+-- The online reads are C functions (src/online.c): they resolve the
+-- references once per catalog change and probe the online tables' primary
+-- keys directly.
+CREATE OR REPLACE FUNCTION fs.online_features(features fs.feature_ref[], keys anyarray)
+RETURNS TABLE (key anyelement, features jsonb)
+	AS 'MODULE_PATHNAME', 'fs_online_features' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION fs.online_features(fs.feature_ref[], anyarray) IS
+	'latest feature values for each key, in request order; missing keys and values older than the TTL are JSON null';
+
+CREATE OR REPLACE FUNCTION fs.online_features_typed(features fs.feature_ref[], keys anyarray)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'fs_online_features_typed' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION fs.online_features_typed(fs.feature_ref[], anyarray) IS
+	'fs.online_features with typed columns: use with a column definition list (key, then one column per feature)';
+
+-- The same C function under its former internal name.
 CREATE OR REPLACE FUNCTION fs_internal.online_lookup(refs fs.feature_ref[], keys anyarray)
 RETURNS TABLE (key anyelement, features jsonb)
 	AS 'MODULE_PATHNAME', 'fs_online_lookup' LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION fs_internal.online_lookup(fs.feature_ref[], anyarray) IS
-	'internal: fs.online_features, with the lookup plan kept per session until the catalog changes';
-
-CREATE OR REPLACE FUNCTION fs.online_features(features fs.feature_ref[], keys anyarray)
-RETURNS TABLE (key anyelement, features jsonb)
-LANGUAGE sql STABLE PARALLEL RESTRICTED ROWS 10
-AS $$ SELECT * FROM fs_internal.online_lookup($1, $2) $$;
-COMMENT ON FUNCTION fs.online_features(fs.feature_ref[], anyarray) IS
-	'latest feature values for each key, in request order; missing keys and values older than the TTL are JSON null';
+	'internal: fs.online_features under its former name (no longer used)';

@@ -85,6 +85,11 @@ BEGIN
 	PERFORM fs_internal.end_user_sql(token);
 	IF src.relation IS NOT NULL THEN
 		spine_sql := src.relation || ' AS s';
+	ELSIF src.query !~* '\mfrom\M' THEN
+		-- A spine of constants (SELECT 1 AS k, ... or VALUES) would be folded
+		-- into the join by the planner, leaving no key equality to join on:
+		-- OFFSET 0 keeps it a relation of its own.
+		spine_sql := format(E'(SELECT * FROM (\n%s\n) AS spine OFFSET 0) AS s', src.query);
 	ELSE
 		spine_sql := format(E'(\n%s\n) AS s', src.query);
 	END IF;

@@ -278,42 +278,39 @@ END;
 $$;
 COMMENT ON FUNCTION fs_internal.end_user_sql(bigint) IS 'internal: ends what fs_internal.begin_user_sql began';
 
--- Checks that a version's source still yields the columns and types recorded
--- with it (run as the role that runs the source): a changed type would
--- otherwise be converted silently on insert (numeric 1.7 stored as bigint 2).
-CREATE OR REPLACE FUNCTION fs_internal.check_source_columns(vv fs.view_versions) RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- Checks that a version's source, as just described by describe_source
+-- (columns and types), still yields the columns and types recorded with the
+-- version: a changed type would otherwise be converted silently on insert
+-- (numeric 1.7 stored as bigint 2).
+CREATE OR REPLACE FUNCTION fs_internal.check_source_columns(vv fs.view_versions, column_names text[],
+	column_types regtype[]) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
 DECLARE
-	src record;
 	c record;
 	pos int;
-	token bigint;
 BEGIN
-	token := fs_internal.begin_user_sql(NULL, vv.search_path);
-	src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), vv.source_query);
-	PERFORM fs_internal.end_user_sql(token);
 	FOR c IN
 		SELECT vv.key_column AS name, vv.key_type AS type
 		UNION ALL SELECT vv.ts_column, vv.ts_type
 		UNION ALL SELECT f.name, f.type FROM fs.view_features f
 				   WHERE f.view_name = vv.view_name AND f.version = vv.version
 	LOOP
-		pos := array_position(src.column_names, c.name);
+		pos := array_position(column_names, c.name);
 		IF pos IS NULL THEN
 			RAISE EXCEPTION 'source of feature view "%" version % no longer has column "%"', vv.view_name, vv.version, c.name
 				USING ERRCODE = 'undefined_column',
 					  HINT = 'A version''s columns are fixed; register the changed source as a new version.';
 		END IF;
-		IF src.column_types[pos] <> c.type THEN
+		IF column_types[pos] <> c.type THEN
 			RAISE EXCEPTION 'column "%" of the source of feature view "%" has type %, but version % recorded %',
-				c.name, vv.view_name, src.column_types[pos], vv.version, c.type
+				c.name, vv.view_name, column_types[pos], vv.version, c.type
 				USING ERRCODE = 'datatype_mismatch',
 					  HINT = 'A version''s column types are fixed; cast the column in the source, or register a new version.';
 		END IF;
 	END LOOP;
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.check_source_columns(fs.view_versions) IS
+COMMENT ON FUNCTION fs_internal.check_source_columns(fs.view_versions, text[], regtype[]) IS
 	'internal: errors when a version''s source no longer yields its recorded columns and types';

@@ -11,8 +11,7 @@
 \set customers 10000
 \endif
 
-SELECT setseed(0.42);
-SELECT date_trunc('day', now()) - interval '90 days' AS base \gset
+SELECT setseed(0.42) AS seeded, date_trunc('day', now()) - interval '90 days' AS base \gset
 
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS customers, transactions, churn_labels CASCADE;
@@ -42,8 +41,8 @@ SELECT row_number() OVER () AS txn_id, t.customer_id, t.ts,
  WHERE NOT t.churner OR t.ts < timestamptz :'base' + t.churn_day * interval '1 day';
 CREATE INDEX ON transactions (customer_id, ts);
 
--- Two label dates per customer; the label says whether the customer churned
--- within the 30 days after it.
+-- Two label dates per customer, at midnight 31 and 60 days into the data; the
+-- label says whether the customer churned within the 30 days after it.
 CREATE TABLE churn_labels AS
 SELECT c.customer_id, d.label_ts,
 	   c.churner AND c.churn_day * interval '1 day' + timestamptz :'base'

@@ -7,14 +7,16 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 
-# Creates and starts a node named $name; extra postgresql.conf text may follow.
+# Creates and starts a node named $name; extra postgresql.conf text may
+# follow, then options for PostgreSQL::Test::Cluster::init (allows_streaming
+# => 1 for a primary that new_standby can copy).
 sub new_node
 {
-	my ($name, $extra_conf) = @_;
+	my ($name, $extra_conf, %init_options) = @_;
 	my $stage = $ENV{FS_STAGE};
 	my $libdir = $ENV{FS_LIBDIR} // '';
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	$node->init(%init_options);
 	$node->append_conf('postgresql.conf', qq{
 extension_destdir = '$stage'
 dynamic_library_path = '$stage$libdir:\$libdir'
@@ -26,6 +28,20 @@ max_worker_processes = 16
 } . ($extra_conf // ''));
 	$node->start;
 	return $node;
+}
+
+# Creates and starts a streaming hot standby named $name of $primary (made by
+# new_node with allows_streaming => 1), from a new base backup; it has the
+# primary's configuration, so it preloads the same extension.
+sub new_standby
+{
+	my ($primary, $name) = @_;
+	my $backup = "${name}_backup";
+	$primary->backup($backup);
+	my $standby = PostgreSQL::Test::Cluster->new($name);
+	$standby->init_from_backup($primary, $backup, has_streaming => 1);
+	$standby->start;
+	return $standby;
 }
 
 1;

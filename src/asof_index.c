@@ -1,0 +1,278 @@
+/*
+ * asof_index.c
+ *		The feature index read by the AsofJoin node itself: one backward
+ *		probe per spine row (index probe strategy), and the forward scan of
+ *		the merge over index, one key range at a time.
+ *
+ * Probe: for each spine row, a backward btree scan of the feature table
+ * positioned at (keys, time) returns candidates newest first.  Merge over
+ * index: the (keys, time) index is read in order, in parallel one range of
+ * the first key at a time (asof_merge.c).  Either way the columns are taken
+ * from the index tuple when the heap page is all-visible and the index holds
+ * every column needed (every visibility map page stays pinned for a merge),
+ * and the feature table's own filters are evaluated here.
+ */
+#include "postgres.h"
+
+#include "access/itup.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "asof_exec.h"
+
+/*
+ * Sets up the feature columns the node reads from the heap or the index:
+ * their heap columns, their layout (the scan tuple's inner part), and where
+ * each sits in the index.
+ */
+static void
+AsofBeginIndexColumns(AsofState *st, EState *estate, List *probe_cols)
+{
+	TupleDesc	scandesc = st->scanslot->tts_tupleDescriptor;
+	Form_pg_index ind = st->index->rd_index;
+	int			n = list_length(probe_cols);
+	int			i;
+
+	st->probe_cols = palloc(sizeof(AttrNumber) * Max(n, 1));
+	st->probe_maxatt = 0;
+	for (i = 0; i < n; i++)
+	{
+		st->probe_cols[i] = list_nth_int(probe_cols, i);
+		st->probe_maxatt = Max(st->probe_maxatt, st->probe_cols[i]);
+	}
+	st->heapslot = table_slot_create(st->heap, &estate->es_tupleTable);
+
+	/* the feature rows, in the layout of the scan tuple's inner part */
+	st->inner_desc = CreateTemplateTupleDesc(st->inner_natts);
+	for (i = 0; i < st->inner_natts; i++)
+		TupleDescCopyEntry(st->inner_desc, i + 1, scandesc, st->outer_natts + i + 1);
+	st->idx_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
+
+	/* read columns from the index tuple when the heap page is all-visible */
+	st->index_only = true;
+	st->idx_map = palloc(sizeof(int) * Max(st->inner_natts, 1));
+	for (i = 0; i < st->inner_natts; i++)
+	{
+		int			c;
+
+		st->idx_map[i] = -1;
+		for (c = 0; c < ind->indnatts; c++)
+		{
+			if (ind->indkey.values[c] == st->probe_cols[i])
+			{
+				st->idx_map[i] = c;
+				break;
+			}
+		}
+		if (st->idx_map[i] < 0)
+			st->index_only = false;
+	}
+	st->ivalues = palloc(sizeof(Datum) * INDEX_MAX_KEYS);
+	st->inulls = palloc(sizeof(bool) * INDEX_MAX_KEYS);
+	/* a merge visits every VM page over and over: keep them all pinned */
+	st->nvmbufs = st->strategy == ASOF_PROBE ? 0 :
+		RelationGetNumberOfBlocks(st->heap) / ASOF_HEAPBLOCKS_PER_VMPAGE + 1;
+	st->vmbufs = palloc0(sizeof(Buffer) * Max(st->nvmbufs, 1));
+	st->vmspare = InvalidBuffer;
+}
+
+/* Probe and merge over index: opens the feature table and its index and starts the scan. */
+void
+AsofBeginIndex(AsofState *st, EState *estate, List *priv)
+{
+	st->heap = table_open(st->heap_oid, AccessShareLock);
+	st->index = index_open(st->index_oid, AccessShareLock);
+	AsofBeginIndexColumns(st, estate, list_nth(priv, ASOF_PRIV_PROBE_COLS));
+	if (st->strategy == ASOF_PROBE)
+	{
+		st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1));
+		st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
+								   st->nkeys + 1, 0);
+		st->scan->xs_want_itup = st->index_only;
+		return;
+	}
+
+	AsofBeginGroup(st, estate, st->inner_desc);
+	AsofInitSorts(st, estate, priv);
+
+	/* key-range chunks, as index scan keys */
+	if (st->nchunks > 1)
+	{
+		Oid			opf = st->index->rd_opfamily[0];
+		Oid			typ = st->index->rd_opcintype[0];
+
+		st->range_ge = get_opcode(get_opfamily_member(opf, typ, typ, BTGreaterEqualStrategyNumber));
+		st->range_lt = get_opcode(get_opfamily_member(opf, typ, typ, BTLessStrategyNumber));
+		st->range_coll = st->index->rd_indcollation[0];
+	}
+	st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
+							   st->nchunks > 1 ? 2 : 0, 0);
+	st->scan->xs_want_itup = st->index_only;
+}
+
+/* Merge over index: restarts the index scan on the first-key range of a chunk. */
+void
+AsofIndexStartChunk(AsofState *st, int chunk)
+{
+	if (st->nchunks == 1)
+	{
+		index_rescan(st->scan, NULL, 0, NULL, 0);
+		return;
+	}
+	/* first key in [bound[chunk-1], bound[chunk]), never NULL */
+	if (chunk > 0)
+		ScanKeyEntryInitialize(&st->rangekeys[0], 0, 1, BTGreaterEqualStrategyNumber,
+							   InvalidOid, st->range_coll, st->range_ge,
+							   ((Const *) list_nth(st->bounds, chunk - 1))->constvalue);
+	else
+		ScanKeyEntryInitialize(&st->rangekeys[0], SK_ISNULL | SK_SEARCHNOTNULL, 1,
+							   InvalidStrategy, InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+	if (chunk < st->nchunks - 1)
+		ScanKeyEntryInitialize(&st->rangekeys[1], 0, 1, BTLessStrategyNumber,
+							   InvalidOid, st->range_coll, st->range_lt,
+							   ((Const *) list_nth(st->bounds, chunk))->constvalue);
+	else
+		ScanKeyEntryInitialize(&st->rangekeys[1], SK_ISNULL | SK_SEARCHNOTNULL, 1,
+							   InvalidStrategy, InvalidOid, InvalidOid, InvalidOid, (Datum) 0);
+	index_rescan(st->scan, st->rangekeys, 2, NULL, 0);
+}
+
+/* Tells whether a heap block is all-visible, keeping every VM page pinned. */
+static inline bool
+AsofAllVisible(AsofState *st, BlockNumber blk)
+{
+	BlockNumber vmpage = blk / ASOF_HEAPBLOCKS_PER_VMPAGE;
+	Buffer	   *buf = vmpage < st->nvmbufs ? &st->vmbufs[vmpage] : &st->vmspare;
+
+	return VM_ALL_VISIBLE(st->heap, blk, buf);
+}
+
+/* Returns the next feature row of the node's index scan that passes the table's filters, or NULL. */
+TupleTableSlot *
+AsofIndexNext(AsofState *st, ScanDirection dir)
+{
+	TupleTableSlot *slot = st->idx_slot;
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	int			j;
+
+	for (;;)
+	{
+		ItemPointer tid = index_getnext_tid(st->scan, dir);
+
+		if (tid == NULL)
+			return NULL;
+		ExecClearTuple(slot);
+		if (st->index_only && AsofAllVisible(st, ItemPointerGetBlockNumber(tid)))
+		{
+			/* as IndexOnlyScan does: the heap page is read in spirit */
+			if (IsolationIsSerializable())
+				PredicateLockPage(st->heap, ItemPointerGetBlockNumber(tid),
+								  st->css.ss.ps.state->es_snapshot);
+			index_deform_tuple(st->scan->xs_itup, st->scan->xs_itupdesc,
+							   st->ivalues, st->inulls);
+			for (j = 0; j < st->inner_natts; j++)
+			{
+				slot->tts_values[j] = st->ivalues[st->idx_map[j]];
+				slot->tts_isnull[j] = st->inulls[st->idx_map[j]];
+			}
+		}
+		else
+		{
+			if (!index_fetch_heap(st->scan, st->heapslot))
+				continue;
+			slot_getsomeattrs(st->heapslot, st->probe_maxatt);
+			for (j = 0; j < st->inner_natts; j++)
+			{
+				slot->tts_values[j] = st->heapslot->tts_values[st->probe_cols[j] - 1];
+				slot->tts_isnull[j] = st->heapslot->tts_isnull[st->probe_cols[j] - 1];
+			}
+		}
+		ExecStoreVirtualTuple(slot);
+		if (st->base_qual)
+		{
+			TupleTableSlot *ss = st->scanslot;
+
+			ExecClearTuple(ss);
+			memset(ss->tts_isnull, true, sizeof(bool) * st->outer_natts);
+			memcpy(ss->tts_values + st->outer_natts, slot->tts_values,
+				   sizeof(Datum) * st->inner_natts);
+			memcpy(ss->tts_isnull + st->outer_natts, slot->tts_isnull,
+				   sizeof(bool) * st->inner_natts);
+			ExecStoreVirtualTuple(ss);
+			econtext->ecxt_scantuple = ss;
+			ResetExprContext(econtext);
+			if (!ExecQual(st->base_qual, econtext))
+				continue;
+		}
+		return slot;
+	}
+}
+
+/* Probe: finds the match of one spine row through the index, or NULL. */
+TupleTableSlot *
+AsofProbeMatch(AsofState *st, TupleTableSlot *outer)
+{
+	Datum		spine_ts;
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	int			i;
+
+	if (AsofOuterHasNull(st, outer, &spine_ts))
+		return NULL;
+	for (i = 0; i < st->nkeys; i++)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(outer, st->outer_key_att[i], &isnull);
+		int			col = st->inner_key_att[i];
+
+		ScanKeyEntryInitialize(&st->scankeys[col - 1], 0, col, BTEqualStrategyNumber,
+							   InvalidOid, st->key_ssup[i].ssup_collation,
+							   st->eqprocs[i], d);
+	}
+	ScanKeyEntryInitialize(&st->scankeys[st->nkeys], 0, st->nkeys + 1,
+						   st->strict ? BTLessStrategyNumber : BTLessEqualStrategyNumber,
+						   InvalidOid, st->ts_coll, st->ts_leproc, spine_ts);
+	index_rescan(st->scan, st->scankeys, st->nkeys + 1, NULL, 0);
+	for (;;)
+	{
+		TupleTableSlot *slot = AsofIndexNext(st, BackwardScanDirection);
+
+		if (slot == NULL || st->cand_qual == NULL)
+			return slot;
+		CHECK_FOR_INTERRUPTS();
+		AsofFillScanSlot(st, outer, slot);
+		econtext->ecxt_scantuple = st->scanslot;
+		if (ExecQual(st->cand_qual, econtext))
+			return slot;
+		ResetExprContext(econtext);
+	}
+}
+
+/* Releases the index scan, the pinned visibility map pages, the index and the table. */
+void
+AsofEndIndex(AsofState *st)
+{
+	int			i;
+
+	for (i = 0; i < st->nvmbufs; i++)
+	{
+		if (BufferIsValid(st->vmbufs[i]))
+			ReleaseBuffer(st->vmbufs[i]);
+	}
+	if (BufferIsValid(st->vmspare))
+		ReleaseBuffer(st->vmspare);
+	if (st->scan)
+		index_endscan(st->scan);
+	if (st->index)
+		index_close(st->index, AccessShareLock);
+	if (st->heap)
+		table_close(st->heap, AccessShareLock);
+}
