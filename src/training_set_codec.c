@@ -156,36 +156,37 @@ free_dctx(void *arg)
 	ZSTD_freeDCtx((ZSTD_DCtx *) arg);
 }
 
+/*
+ * Makes a zstd context (or reports it missing) live as long as the memory
+ * context owner, with cb (allocated there before the zstd context).
+ */
+static void *
+tie_to_context(MemoryContext owner, MemoryContextCallback *cb, void *zstd, void (*release) (void *))
+{
+	if (zstd == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a zstd context")));
+	cb->func = release;
+	cb->arg = zstd;
+	MemoryContextRegisterResetCallback(owner, cb);
+	return zstd;
+}
+
 /* A zstd compression context that lives as long as the memory context owner. */
 void *
 TsZstdCompressor(MemoryContext owner)
 {
-	ZSTD_CCtx  *cctx = ZSTD_createCCtx();
-	MemoryContextCallback *cb;
+	MemoryContextCallback *cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
 
-	if (cctx == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a zstd compression context")));
-	cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
-	cb->func = free_cctx;
-	cb->arg = cctx;
-	MemoryContextRegisterResetCallback(owner, cb);
-	return cctx;
+	return tie_to_context(owner, cb, ZSTD_createCCtx(), free_cctx);
 }
 
 /* A zstd decompression context that lives as long as the memory context owner. */
 void *
 TsZstdDecompressor(MemoryContext owner)
 {
-	ZSTD_DCtx  *dctx = ZSTD_createDCtx();
-	MemoryContextCallback *cb;
+	MemoryContextCallback *cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
 
-	if (dctx == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not create a zstd decompression context")));
-	cb = MemoryContextAlloc(owner, sizeof(MemoryContextCallback));
-	cb->func = free_dctx;
-	cb->arg = dctx;
-	MemoryContextRegisterResetCallback(owner, cb);
-	return dctx;
+	return tie_to_context(owner, cb, ZSTD_createDCtx(), free_dctx);
 }
 
 /* A reader for the chunks of a column of type ct, with its buffers in cxt. */

@@ -385,21 +385,34 @@ COMMENT ON FUNCTION fs_internal.w_training_set_drop(regrole, text, int, boolean)
 -- Dependencies on feature view versions
 ------------------------------------------------------------------------------
 
--- The training set versions built from a feature view version, as
--- 'name@version, ...', or NULL.  fs_internal.w_drop_feature_view calls it
--- (after taking the view's lock) and refuses the drop unless cascading.  It
--- waits for creations that use the version to finish (they hold a shared
--- lock on it until they commit), so none slips past the check.
-CREATE OR REPLACE FUNCTION fs_internal.training_set_dependents(view text, version int) RETURNS text
+-- The training set versions built from a feature view version.  It waits
+-- for creations that use the version to finish (they hold a shared lock on
+-- it until they commit), so none slips past a check made with it.
+CREATE OR REPLACE FUNCTION fs_internal.training_set_users(view text, version int)
+RETURNS TABLE (set_name text, set_version int)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext(format('uses:%s@%s', view, version)));
-	RETURN (SELECT string_agg(format('%s@%s', d.name, d.version), ', ' ORDER BY d.name, d.version)
-			  FROM (SELECT DISTINCT c.name, c.version FROM fs.training_set_columns c
-					 WHERE c.view_name = training_set_dependents.view AND c.view_version = training_set_dependents.version) d);
+	RETURN QUERY
+		SELECT DISTINCT c.name, c.version FROM fs.training_set_columns c
+		 WHERE c.view_name = training_set_users.view AND c.view_version = training_set_users.version
+		 ORDER BY 1, 2;
 END;
+$$;
+COMMENT ON FUNCTION fs_internal.training_set_users(text, int) IS
+	'internal: the training set versions built from a feature view version, once creations using it are done';
+
+-- The same as 'name@version, ...', or NULL: fs_internal.w_drop_feature_view
+-- calls it (after taking the view's lock) and refuses the drop unless
+-- cascading.
+CREATE OR REPLACE FUNCTION fs_internal.training_set_dependents(view text, version int) RETURNS text
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+	SELECT string_agg(format('%s@%s', u.set_name, u.set_version), ', ' ORDER BY u.set_name, u.set_version)
+	  FROM fs_internal.training_set_users(view, version) u
 $$;
 COMMENT ON FUNCTION fs_internal.training_set_dependents(text, int) IS
 	'internal: the training set versions built from a feature view version (name@version, ...), or NULL';
@@ -413,13 +426,9 @@ AS $$
 DECLARE
 	d record;
 BEGIN
-	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext(format('uses:%s@%s', view, version)));
-	FOR d IN SELECT DISTINCT c.name, c.version FROM fs.training_set_columns c
-			  WHERE c.view_name = drop_training_set_dependents.view AND c.view_version = drop_training_set_dependents.version
-			  ORDER BY 1, 2
-	LOOP
-		PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('training_set:' || d.name));
-		PERFORM fs_internal.drop_training_set_version(d.name, d.version, true);
+	FOR d IN SELECT * FROM fs_internal.training_set_users(view, version) LOOP
+		PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('training_set:' || d.set_name));
+		PERFORM fs_internal.drop_training_set_version(d.set_name, d.set_version, true);
 	END LOOP;
 END;
 $$;
