@@ -6,12 +6,14 @@
  * fs_training_sets, with options training_set, version, row_count,
  * chunk_groups and has_split.  A scan walks the version's rows of
  * fs_internal.training_chunks in (chunk group, column) order through the
- * primary key and decodes one chunk group at a time into a memory context
- * that is reset before the next, so a scan runs in constant memory whatever
- * the size of the set, and rows stream as they are decoded (SELECT, COPY
- * (SELECT ...) TO).  Only the columns the query uses are decompressed, and
- * a condition split = '...' or split IN (...) skips the groups of other
- * splits without reading them.
+ * primary key, opens the chunks of one group at a time (checked and
+ * decompressed into buffers reused from group to group) and decodes them
+ * TS_BATCH_ROWS rows at a time into a row-major batch that each returned row
+ * is copied from.  So a scan runs in constant memory whatever the size of
+ * the set, and rows stream as they are decoded (SELECT, COPY (SELECT ...)
+ * TO).  Only the columns the query uses are read, and a condition
+ * split = '...' or split IN (...) skips the groups of other splits without
+ * fetching their chunks.
  *
  * Privileges are PostgreSQL's own: reading a version needs SELECT on its
  * foreign table.  The chunk table is read directly (no role has privileges
