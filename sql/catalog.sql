@@ -102,6 +102,8 @@ SELECT fs.create_entity(repeat('e', 64), 'int');                     -- too long
 SELECT fs.create_entity('cat_bad', 'no_such_type');                  -- unknown type
 SELECT fs.register_feature_view('cat_v', 'cat_nobody', 'cat_txns', 'customer_id', 'ts');       -- unknown entity
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'cat_missing', 'customer_id', 'ts');  -- unknown table
+-- a quoted, qualified name is named once, as PostgreSQL names relations
+SELECT fs.register_feature_view('cat_v', 'cat_customer', '"public"."Cat Missing"', 'customer_id', 'ts');
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'SELECT * FROM cat_missing', 'customer_id', 'ts');
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'cat_txns', 'cust', 'ts');            -- no key column
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'cat_txns', 'customer_id', 'time');   -- no ts column

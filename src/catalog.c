@@ -179,10 +179,15 @@ fs_describe_source(PG_FUNCTION_ARGS)
 		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 		Oid			nsp;
 
+		/*
+		 * Named as PostgreSQL names a missing relation: its parts, unquoted,
+		 * inside one pair of quotes (src may carry quotes of its own).
+		 */
 		if (!OidIsValid(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s\" named as the %s does not exist", src, what)));
+					 errmsg("relation \"%s\" named as the %s does not exist",
+							NameListToString(names_list), what)));
 		/* Qualified; one's own temporary schema is spelled pg_temp. */
 		nsp = get_rel_namespace(relid);
 		relation = quote_qualified_identifier(isTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp),
