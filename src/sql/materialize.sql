@@ -18,6 +18,7 @@ DECLARE
 	started timestamptz := clock_timestamp();
 	feat_list text;
 	set_list text;
+	stamp text;
 	sql text;
 BEGIN
 	IF view IS NULL THEN
@@ -47,12 +48,18 @@ BEGIN
 	SELECT string_agg(format('%I', x), ', '), string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ')
 	  INTO feat_list, set_list FROM unnest(names) x;
 
+	-- Rows are stamped when their values are known: the source's event time
+	-- plus available_after (the window still selects on the source's time).
+	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
+				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
+				  ELSE format('%I + $3', vv.ts_column) END;
+
 	-- History: insert new (key, event time) rows, update changed ones, leave
 	-- identical ones alone (re-running a window changes nothing).  Online: the
 	-- latest written row per key, only over an older one.
 	sql := format($q$
 WITH batch AS (
-	SELECT %1$I, %2$I, %3$s FROM (
+	SELECT %1$I, %10$s AS %2$I, %3$s FROM (
 %4$s
 	) AS fs_source
 	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
@@ -77,12 +84,12 @@ SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM
 $q$,
 		vv.key_column, vv.ts_column, feat_list, vv.source_query, hist, onl, set_list,
 		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
-		(SELECT string_agg(format('EXCLUDED.%I', x), ', ') FROM unnest(names) x));
+		(SELECT string_agg(format('EXCLUDED.%I', x), ', ') FROM unnest(names) x), stamp);
 	BEGIN
 		token := fs_internal.begin_user_sql(run_as, NULL);
 		PERFORM fs_internal.check_source_columns(vv);
 		PERFORM set_config('search_path', vv.search_path, true);
-		EXECUTE sql INTO rows_read, rows_written, online_rows USING start, finish;
+		EXECUTE sql INTO rows_read, rows_written, online_rows USING start, finish, vv.available_after;
 		PERFORM fs_internal.end_user_sql(token);
 	EXCEPTION WHEN cardinality_violation THEN
 		RAISE EXCEPTION 'source of feature view "%" yields more than one row for the same key and event time', view

@@ -44,6 +44,7 @@ CREATE TABLE fs.view_versions (
 	created_by name NOT NULL DEFAULT current_user,
 	history_relid regclass,		-- the storage tables, by OID (0.3)
 	online_relid regclass,
+	available_after interval,	-- rows are stamped at event time + this (0.3)
 	PRIMARY KEY (view_name, version)
 );
 COMMENT ON TABLE fs.view_versions IS 'immutable feature view versions: definition and storage tables';

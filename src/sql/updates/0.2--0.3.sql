@@ -131,3 +131,10 @@ $$;
 -- meet timestamptz (README "One rule for event times").
 DROP FUNCTION fs.historical_features(text, fs.feature_ref[], text, text, boolean, boolean);
 DROP FUNCTION fs_internal.historical_features(text, fs.feature_ref[], text, text, boolean, boolean, text);
+
+-- Event time means "known at": a version may shift its rows by
+-- available_after (README "Materialization"), a new argument of registration.
+ALTER TABLE fs.view_versions ADD COLUMN available_after interval;
+DROP FUNCTION fs.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb);
+DROP FUNCTION fs_internal.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb,
+	text);
