@@ -84,5 +84,60 @@ SELECT online_rows FROM fs.materialize('aa_score_raw');
 SELECT online_rows FROM fs.materialize('aa_score');
 SELECT * FROM fs.online_features('{aa_score_raw:score, aa_score:score}', ARRAY[1]);
 
+-- Registration warns where the mistake is likely: the event time is a
+-- truncated time (date_trunc, date_bin, a cast to date) in a query that
+-- aggregates rows (aggregates, GROUP BY, window functions, DISTINCT), and
+-- the view has no available_after.  The hint names the window's length.
+SET client_min_messages = notice;
+SELECT fs.register_feature_view('aa_w1', 'aa_customer',
+	$$SELECT customer_id, date_trunc('day', ts) AS day, sum(amount) AS spend FROM aa.txn GROUP BY 1, 2$$,
+	'customer_id', 'day');
+\set VERBOSITY terse
+-- ... a week in a view (a dbt model), a month in a CTE, a day in a time zone
+CREATE VIEW aa.weekly AS
+	SELECT customer_id, date_trunc('week', ts, 'Europe/Paris') AS week, count(*) AS n FROM aa.txn GROUP BY 1, 2;
+SELECT fs.register_feature_view('aa_w2', 'aa_customer', 'aa.weekly', 'customer_id', 'week');
+SELECT fs.register_feature_view('aa_w3', 'aa_customer',
+	$$WITH m AS (SELECT customer_id, date_trunc('month', ts AT TIME ZONE 'UTC') AS month, max(amount) AS top
+				   FROM aa.txn GROUP BY 1, 2)
+	  SELECT * FROM m$$, 'customer_id', 'month');
+-- ... fifteen-minute bins; days as dates under a rolling window; the last
+-- row of each day
+SELECT fs.register_feature_view('aa_w4', 'aa_customer',
+	$$SELECT customer_id, date_bin('15 minutes', ts, '2024-01-01') AS slot, count(*) AS n FROM aa.txn GROUP BY 1, 2$$,
+	'customer_id', 'slot');
+SELECT fs.register_feature_view('aa_w5', 'aa_customer',
+	$$SELECT customer_id, day, sum(spend) OVER (PARTITION BY customer_id ORDER BY day
+											   ROWS BETWEEN 6 PRECEDING AND CURRENT ROW) AS spend_7rows
+		FROM (SELECT customer_id, ts::date AS day, sum(amount) AS spend FROM aa.txn GROUP BY 1, 2) d$$,
+	'customer_id', 'day');
+SELECT fs.register_feature_view('aa_w6', 'aa_customer',
+	$$SELECT DISTINCT ON (customer_id, ts::date) customer_id, ts::date::timestamptz AS day, amount AS last_amount
+		FROM aa.txn ORDER BY customer_id, ts::date, ts DESC$$,
+	'customer_id', 'day');
+-- No warning: available_after set; the window's end as event time; a
+-- truncation without aggregation; an aggregated time that is no truncation;
+-- grouping by the time itself; a truncation elsewhere than the event time;
+-- a date column of a table (what it holds cannot be known).
+SELECT fs.register_feature_view('aa_n1', 'aa_customer',
+	$$SELECT customer_id, date_trunc('day', ts) AS day, sum(amount) AS spend FROM aa.txn GROUP BY 1, 2$$,
+	'customer_id', 'day', available_after => '1 day');
+SELECT fs.register_feature_view('aa_n2', 'aa_customer',
+	$$SELECT customer_id, date_trunc('day', ts) + interval '1 day' AS day_end, sum(amount) AS spend
+		FROM aa.txn GROUP BY 1, 2$$,
+	'customer_id', 'day_end');
+SELECT fs.register_feature_view('aa_n3', 'aa_customer',
+	$$SELECT customer_id, date_trunc('second', ts) AS ts, amount FROM aa.txn$$, 'customer_id', 'ts');
+SELECT fs.register_feature_view('aa_n4', 'aa_customer',
+	$$SELECT customer_id, max(ts) AS last_ts, count(*) AS n FROM aa.txn GROUP BY 1$$, 'customer_id', 'last_ts');
+SELECT fs.register_feature_view('aa_n5', 'aa_customer',
+	$$SELECT customer_id, ts, sum(amount) AS spend FROM aa.txn GROUP BY 1, 2$$, 'customer_id', 'ts');
+SELECT fs.register_feature_view('aa_n6', 'aa_customer',
+	$$SELECT customer_id, max(ts) AS last_ts, date_trunc('day', max(ts)) AS last_day, count(*) AS n
+		FROM aa.txn GROUP BY 1$$, 'customer_id', 'last_ts');
+SELECT fs.register_feature_view('aa_n7', 'aa_customer', 'aa.daily', 'customer_id', 'day');
+\set VERBOSITY default
+SET client_min_messages = warning;
+
 DROP SCHEMA aa CASCADE;
 SELECT fs.drop_entity('aa_customer', cascade => true);

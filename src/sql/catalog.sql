@@ -155,6 +155,7 @@ CREATE OR REPLACE FUNCTION fs_internal.register_feature_view(
 ) RETURNS int
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
+SET intervalstyle = postgres	-- intervals in messages read the same under any style
 AS $$
 DECLARE
 	e fs.entities;
@@ -168,6 +169,8 @@ DECLARE
 	feat_types regtype[] := '{}';
 	i int;
 	dup text;
+	trunc_how text;
+	trunc_window interval;
 BEGIN
 	PERFORM fs_internal.check_name('feature view', name);
 	IF entity IS NULL OR source IS NULL OR key_column IS NULL OR ts_column IS NULL THEN
@@ -214,6 +217,10 @@ BEGIN
 	-- Plan the source as the caller, in the caller's schemas, and check its columns.
 	PERFORM set_config('search_path', register_feature_view.search_path, true);
 	src := fs_internal.describe_source(format('source of feature view "%s"', name), source);
+	IF available_after IS NULL AND ts_column = ANY (src.column_names) THEN
+		SELECT t.how, t.window_length INTO trunc_how, trunc_window
+		  FROM fs_internal.source_time_truncation(src.query, ts_column) t;
+	END IF;
 	PERFORM set_config('search_path', 'pg_catalog', true);
 	key_pos := array_position(src.column_names, key_column);
 	IF key_pos IS NULL THEN
@@ -282,6 +289,17 @@ BEGIN
 		RAISE EXCEPTION 'source of feature view "%" has no feature columns', name
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Every column other than the key and timestamp is a feature.';
+	END IF;
+
+	-- A window's aggregate stamped at the window's start holds values from all
+	-- of it: a spine time inside the window would see its future.
+	IF trunc_how IS NOT NULL THEN
+		RAISE NOTICE 'event time "%" of feature view "%" is the start of a %window (%) over aggregated rows',
+			ts_column, name, coalesce(trunc_window::text || ' ', ''), trunc_how
+			USING DETAIL = 'A row stamped at the start of its window holds values from the whole window, '
+						   'so a spine time inside the window would see values from its future.',
+				  HINT = format('Register it with available_after => %s, so that rows are stamped when their window ends.',
+								coalesce(quote_literal(trunc_window::text), 'the length of the window'));
 	END IF;
 
 	RETURN fs_internal.write('register_version', name, e.name, source, src.query::text, search_path, key_column,

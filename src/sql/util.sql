@@ -317,3 +317,11 @@ END;
 $$;
 COMMENT ON FUNCTION fs_internal.check_source_columns(fs.view_versions) IS
 	'internal: errors when a version''s source no longer yields its recorded columns and types';
+
+-- Whether a source's event time is the start of a window over aggregated
+-- rows (src/catalog.c): registration suggests available_after then.
+CREATE OR REPLACE FUNCTION fs_internal.source_time_truncation(query text, ts_column text,
+	OUT how text, OUT window_length interval)
+	AS 'MODULE_PATHNAME', 'fs_source_time_truncation' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION fs_internal.source_time_truncation(text, text) IS
+	'internal: how a source query''s event time column truncates a time (date_trunc, date_bin, a cast to date) when the query aggregates rows, and the window''s length; NULLs otherwise';
