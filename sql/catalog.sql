@@ -28,7 +28,7 @@ SELECT name, version, entity, key_column, key_type, ts_column, ts_type, features
   FROM fs.feature_views WHERE name LIKE 'cat\_%' ORDER BY name, version;
 SELECT * FROM fs.features WHERE view LIKE 'cat\_%' ORDER BY view, version, position;
 
--- storage: history unique on (key, event time), online keyed on the key
+-- storage: history unique on (key, event time, created time), online keyed on the key
 SELECT c.relname, pg_get_constraintdef(k.oid)
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
  WHERE c.relname LIKE 'cat\_spend%' ORDER BY 1;

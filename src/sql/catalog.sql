@@ -395,14 +395,16 @@ BEGIN
 	n := v.last_version + 1;
 	UPDATE fs.views x SET last_version = n, updated_at = now() WHERE x.name = v.name;
 
-	-- Storage: history (unique on key and event time) and online (one row per key).
+	-- Storage: history (append-only and bitemporal: unique on key, event time
+	-- and created time; its index serves the as-of join, and orders the rows of
+	-- one event time by creation) and online (one row per key).
 	hist := fs_internal.storage_name(name, n, '');
 	onl := fs_internal.storage_name(name, n, '_online');
 	FOR i IN 1 .. cardinality(feat_names) LOOP
 		cols := cols || format(', %I %s', feat_names[i], format_type(feat_types[i], NULL));
 	END LOOP;
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s NOT NULL, %I %s NOT NULL, '
-				   'fs_created_at timestamptz NOT NULL DEFAULT pg_catalog.now()%s, PRIMARY KEY (%I, %I))',
+				   'fs_created_at timestamptz NOT NULL DEFAULT pg_catalog.now()%s, PRIMARY KEY (%I, %I, fs_created_at))',
 				   hist, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_type, NULL), cols,
 				   key_column, ts_column);
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s PRIMARY KEY, %I %s NOT NULL, '

@@ -31,6 +31,17 @@
 -- known_at => true keeps only rows materialized (fs_created_at) by the spine
 -- time, so values backfilled later cannot leak into older spine rows; a spine
 -- time of type timestamp or date needs time_zone for that comparison too.
+--
+-- History is bitemporal: a revised value is a new row for the same key and
+-- event time.  Retrieval takes, for the event time it chooses, the newest
+-- created row (with known_at, the newest created by the spine time).  Once a
+-- run has revised rows of a version (materialization_runs.rows_revised), the
+-- join says so itself, since the as-of join breaks ties on event time in the
+-- order its strategy reads the rows (README "Append-only history"):
+--     AND view fs_created_at = (SELECT max(fs_created_at) of the view's rows
+--                               with the spine's key and that event time
+--                               [created by the spine time, with known_at])
+-- which leaves one candidate per event time.
 
 -- The as-of condition between a spine time (an SQL expression of type
 -- spine_type) and a feature view's time column (feature_ts, of type
@@ -256,6 +267,14 @@ BEGIN
 			END IF;
 			IF known_at THEN
 				joins := joins || format(E'\n   AND %I.fs_created_at <= %s', alias, spine_at);
+			END IF;
+			IF EXISTS (SELECT FROM fs.materialization_runs x
+						WHERE x.view_name = r.view_name AND x.version = r.version AND x.rows_revised > 0) THEN
+				joins := joins || format(E'\n   AND %1$I.fs_created_at = (SELECT pg_catalog.max(n.fs_created_at) FROM %2$s AS n'
+										 || E'\n                            WHERE n.%3$I = s.%4$I AND n.%5$I = %1$I.%5$I%6$s)',
+										 alias, fs_internal.storage_rel(fs_internal.view_version(r.view_name, r.version), false),
+										 r.key_column, key_column, r.ts_column,
+										 CASE WHEN known_at THEN format(' AND n.fs_created_at <= %s', spine_at) ELSE '' END);
 			END IF;
 		END IF;
 		sel := sel || format(E',\n       %I.%I AS %I', alias, r.feature, out_name);

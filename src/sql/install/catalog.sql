@@ -75,7 +75,8 @@ CREATE TABLE fs.materialization_runs (
 	status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
 	error text,
 	trigger text NOT NULL DEFAULT 'manual',
-	run_by name NOT NULL DEFAULT current_user
+	run_by name NOT NULL DEFAULT current_user,
+	rows_revised bigint			-- history rows that revise an existing key and event time (0.3)
 );
 CREATE INDEX ON fs.materialization_runs (view_name, version, started_at);
 COMMENT ON TABLE fs.materialization_runs IS 'every materialization run: window, rows, duration, status and error';

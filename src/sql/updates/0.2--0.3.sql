@@ -138,3 +138,28 @@ ALTER TABLE fs.view_versions ADD COLUMN available_after interval;
 DROP FUNCTION fs.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb);
 DROP FUNCTION fs_internal.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb,
 	text);
+
+-- History is append-only and bitemporal: a changed value for an existing key
+-- and event time is a new row with its own created time, so the primary key
+-- of every existing history table becomes (key, event time, fs_created_at).
+DO $$
+DECLARE
+	vv record;
+	pk name;
+BEGIN
+	FOR vv IN SELECT x.history_relid, x.key_column, x.ts_column FROM fs.view_versions x
+			   WHERE x.history_relid IS NOT NULL LOOP
+		SELECT k.conname INTO pk FROM pg_catalog.pg_constraint k
+		 WHERE k.conrelid = vv.history_relid AND k.contype = 'p';
+		IF pk IS NOT NULL THEN
+			EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', vv.history_relid, pk);
+		END IF;
+		EXECUTE pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%I, %I, fs_created_at)', vv.history_relid,
+								  vv.key_column, vv.ts_column);
+	END LOOP;
+END;
+$$;
+
+-- A run records how many of the history rows it wrote revise an existing key
+-- and event time (retrieval then breaks ties on event time by created time).
+ALTER TABLE fs.materialization_runs ADD COLUMN rows_revised bigint;
