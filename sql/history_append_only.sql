@@ -101,6 +101,16 @@ SELECT l.id, f.score
    AND f.fs_created_at = (SELECT max(n.fs_created_at) FROM fs_data.hao_scores_v1 n
 						   WHERE n.user_id = l.user_id AND n.at = f.at AND n.fs_created_at <= l.label_ts)
  ORDER BY l.id;
+-- known_at over a history created entirely after every spine time says so.
+SET client_min_messages = notice;
+SELECT fs.historical_features('SELECT * FROM hao.labels WHERE label_ts < ''2024-01-03''', '{hao_scores:score}',
+							  'user_id', 'label_ts', known_at => true) IS NOT NULL AS generated;
+-- ... not when some row was created by then, nor without known_at
+SELECT fs.historical_features('hao.labels', '{hao_scores:score}', 'user_id', 'label_ts', known_at => true)
+	IS NOT NULL AS generated;
+SELECT fs.historical_features('SELECT * FROM hao.labels WHERE label_ts < ''2024-01-03''', '{hao_scores:score}',
+							  'user_id', 'label_ts') IS NOT NULL AS generated;
+SET client_min_messages = warning;
 -- A version that was never revised gets the plain join.
 SELECT fs.register_feature_view('hao_scores', 'hao_user', 'SELECT user_id, at, score FROM hao.scores', 'user_id', 'at');
 SELECT rows_written FROM fs.materialize('hao_scores');

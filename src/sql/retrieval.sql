@@ -152,6 +152,10 @@ DECLARE
 	spine_ts text;
 	spine_at text;
 	cond record;
+	histories jsonb := '[]';	-- [{view, version, rel}] per joined version
+	latest_spine timestamptz;
+	none_known boolean;
+	v record;
 	sql text;
 	cur refcursor;
 	line text;
@@ -247,6 +251,8 @@ BEGIN
 			n := n + 1;
 			alias := 'f' || n;
 			aliases := aliases || jsonb_build_object(format('%s@%s', r.view_name, r.version), alias);
+			histories := histories || jsonb_build_object('view', r.view_name, 'version', r.version,
+				'rel', fs_internal.storage_rel(fs_internal.view_version(r.view_name, r.version), false)::oid);
 			IF (spine_ts_t = 'timestamptz'::regtype) <> (r.ts_type = 'timestamptz'::regtype) AND time_zone IS NULL THEN
 				RAISE EXCEPTION 'timestamp column "%" of the spine has type %, but feature view "%" has event times of type %',
 					ts_column, spine_ts_t, r.view_name, r.ts_type
@@ -286,6 +292,25 @@ BEGIN
 	OPEN cur FOR EXECUTE 'EXPLAIN ' || sql;
 	FETCH cur INTO line;	-- a utility statement runs at its first fetch
 	CLOSE cur;
+	-- known_at over a history written entirely after every spine time (a
+	-- backfill) answers NULL everywhere: say so.  The spine's latest time is
+	-- one pass over it; the history is read until a row created by then.
+	IF known_at THEN
+		EXECUTE format('SELECT pg_catalog.max(%s) FROM %s', spine_at, spine_sql) INTO latest_spine;
+		FOR v IN SELECT x.view, x.version, x.rel::regclass AS rel
+				   FROM jsonb_to_recordset(histories) AS x(view text, version int, rel oid)
+				  WHERE latest_spine IS NOT NULL LOOP
+			EXECUTE format('SELECT EXISTS (SELECT FROM %s) AND NOT EXISTS (SELECT FROM %1$s WHERE fs_created_at <= $1)', v.rel)
+				INTO none_known USING latest_spine;
+			IF none_known THEN
+				RAISE NOTICE 'known_at: every row of feature view "%" version % was created after the latest spine time, %',
+					v.view, v.version, latest_spine
+					USING DETAIL = 'Its features are NULL for every spine row: known_at sees a row only from its fs_created_at on.',
+						  HINT = 'A history materialized after the fact (a backfill) is invisible to known_at; '
+								 'retrieve it with known_at => false, or with spine times after it was materialized.';
+			END IF;
+		END LOOP;
+	END IF;
 	PERFORM fs_internal.end_user_sql(token);
 	RETURN sql;
 END;
