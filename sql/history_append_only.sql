@@ -5,6 +5,7 @@
 -- writes nothing; retrieval takes the newest created row of the event time it
 -- chooses (with known_at, the newest created by the spine time).
 --
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 SET timezone = 'UTC';
 CREATE SCHEMA hao;
@@ -101,6 +102,11 @@ SELECT l.id, f.score
    AND f.fs_created_at = (SELECT max(n.fs_created_at) FROM fs_data.hao_scores_v1 n
 						   WHERE n.user_id = l.user_id AND n.at = f.at AND n.fs_created_at <= l.label_ts)
  ORDER BY l.id;
+-- Drift reads the current rows: one per key and event time (of the 7 rows,
+-- users 1 and 2 on 01-01, user 1 on 01-02).
+SELECT DISTINCT feature, reference_rows, current_rows
+  FROM fs.drift_report('hao_scores', '[2024-01-01, 2024-01-02)', '[2024-01-02, 2024-01-03)', version => 1)
+ ORDER BY feature;
 -- known_at over a history created entirely after every spine time says so.
 SET client_min_messages = notice;
 SELECT fs.historical_features('SELECT * FROM hao.labels WHERE label_ts < ''2024-01-03''', '{hao_scores:score}',

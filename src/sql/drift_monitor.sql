@@ -81,7 +81,7 @@ BEGIN
 		'       LATERAL (VALUES %s) p(pos, feature, r, c), '
 		'       LATERAL fs.drift(p.r, p.c, $3, $4, $5, $6, $7) WITH ORDINALITY d '
 		' ORDER BY p.pos, d.ordinality',
-		substr(cols, 3), fs_internal.storage_rel(vv, false), ts, ts, pairs)
+		substr(cols, 3), fs_internal.history_rows(vv), ts, ts, pairs)
 		USING reference, current, psi_threshold, js_threshold, wasserstein_threshold,
 			  linf_threshold, p_value_threshold;
 END;
@@ -270,7 +270,7 @@ BEGIN
 		'       LATERAL (VALUES %4$s) p(feature, profile) '
 		' WHERE NOT EXISTS (SELECT FROM fs.drift_profiles x WHERE x.view_name = $1 AND x.version = $2 '
 		'                     AND x.feature = p.feature AND x.day = d.day)',
-		ts, cols, fs_internal.storage_rel(vv, false), pairs)
+		ts, cols, fs_internal.history_rows(vv), pairs)
 		USING vv.view_name, vv.version, first, before;
 	GET DIAGNOSTICS done = ROW_COUNT;
 	RETURN done;

@@ -274,8 +274,7 @@ BEGIN
 			IF known_at THEN
 				joins := joins || format(E'\n   AND %I.fs_created_at <= %s', alias, spine_at);
 			END IF;
-			IF EXISTS (SELECT FROM fs.materialization_runs x
-						WHERE x.view_name = r.view_name AND x.version = r.version AND x.rows_revised > 0) THEN
+			IF fs_internal.history_revised(r.view_name, r.version) THEN
 				joins := joins || format(E'\n   AND %1$I.fs_created_at = (SELECT pg_catalog.max(n.fs_created_at) FROM %2$s AS n'
 										 || E'\n                            WHERE n.%3$I = s.%4$I AND n.%5$I = %1$I.%5$I%6$s)',
 										 alias, fs_internal.storage_rel(fs_internal.view_version(r.view_name, r.version), false),
