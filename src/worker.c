@@ -177,7 +177,7 @@ RunSql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 		elog(ERROR, "feature_store worker: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
 }
 
-/* An int8[] of n run ids (NULL when ids is NULL). */
+/* An int8[] of n run ids. */
 static Datum
 RunIdArray(int64 *ids, int n)
 {
@@ -189,23 +189,32 @@ RunIdArray(int64 *ids, int n)
 	return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* Fails the listed runs (all when ids is NULL) whose worker is gone. */
+/* Fails those of the listed runs that are running with no worker process. */
 static void
 FailRuns(int64 *ids, int n, const char *reason)
 {
 	Oid			types[2] = {INT8ARRAYOID, TEXTOID};
-	Datum		values[2];
-	char		nulls[2] = {' ', ' '};
+	Datum		values[2] = {RunIdArray(ids, n), CStringGetTextDatum(reason)};
 
-	if (ids)
-		values[0] = RunIdArray(ids, n);
-	else
-		nulls[0] = 'n';
-	values[1] = CStringGetTextDatum(reason);
-	RunSql("SELECT fs_internal.write('fail_runs', $1, $2)", 2, types, values, nulls, SPI_OK_SELECT);
+	RunSql("SELECT fs_internal.write('fail_runs', $1, $2)", 2, types, values, NULL, SPI_OK_SELECT);
 }
 
-/* Reads the ids of the runs still running among ids (all when NULL) into orphans. */
+/* Whether a job of ours runs this run. */
+static bool
+OurRun(int64 run_id)
+{
+	int			i;
+
+	for (i = 0; i < njobs; i++)
+		if (jobs[i].run_id == run_id)
+			return true;
+	return false;
+}
+
+/*
+ * Reads into orphans the scheduled runs still running among ids (all when
+ * NULL) that no job of ours runs.
+ */
 static void
 LoadOrphans(int64 *ids, int n)
 {
@@ -225,8 +234,10 @@ LoadOrphans(int64 *ids, int n)
 	for (i = 0; i < SPI_processed && norphans < MAX_ORPHANS; i++)
 	{
 		bool		isnull;
+		int64		run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 
-		orphans[norphans++] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		if (!OurRun(run_id))
+			orphans[norphans++] = run_id;
 	}
 }
 
@@ -249,6 +260,8 @@ ReapJobs(void)
 			case BGWH_STOPPED:
 				if (jobs[i].run_id != 0 && nended < lengthof(ended))
 					ended[nended++] = jobs[i].run_id;
+				else if (jobs[i].run_id != 0)
+					swept = false;	/* too many to remember: look at all runs */
 				pfree(jobs[i].handle);
 				jobs[i] = jobs[--njobs];
 				break;
@@ -342,13 +355,15 @@ UtcDay(TimestampTz t)
 
 /*
  * One tick's transaction: bookkeeping of runs, pruning, and recording the
- * runs to start (in started[]).
+ * runs to start (in started[]).  What it did is remembered only once it has
+ * committed.
  */
 static void
 TickWork(void)
 {
 	bool		busy;
 	TimestampTz now = GetCurrentTimestamp();
+	bool		pruned = false;
 	int			i;
 
 	BeginWork("feature_store launcher: tick");
@@ -362,23 +377,21 @@ TickWork(void)
 		return;
 	}
 
-	/* Runs left "running" by an earlier launcher: fail those whose job is gone. */
+	/*
+	 * Runs left "running" by an earlier launcher (the first time: all that no
+	 * job of ours runs): fail those whose process is gone.
+	 */
 	if (!swept)
-	{
-		FailRuns(NULL, 0, "the server or the feature_store worker restarted while the run was in progress");
 		LoadOrphans(NULL, 0);
-		swept = true;
-	}
-	else if (norphans > 0)
+	if (norphans > 0)
 	{
-		FailRuns(orphans, norphans, "the worker process running it exited before finishing the run");
+		FailRuns(orphans, norphans,
+				 swept ? "the worker process running it exited before finishing the run"
+				 : "the server or the feature_store worker restarted while the run was in progress");
 		LoadOrphans(orphans, norphans);
 	}
 	if (nended > 0)
-	{
 		FailRuns(ended, nended, "the worker process running it exited before finishing the run");
-		nended = 0;
-	}
 
 	if (fs_worker_enabled)
 	{
@@ -397,7 +410,7 @@ TickWork(void)
 
 			RunSql("SELECT fs_internal.write('prune_runs', pg_catalog.make_interval(secs => $1))",
 				   1, types, values, NULL, SPI_OK_SELECT);
-			last_prune = now;
+			pruned = true;
 		}
 		if (slots > 0)
 		{
@@ -416,6 +429,10 @@ TickWork(void)
 		}
 	}
 	EndWork();
+	swept = true;
+	nended = 0;
+	if (pruned)
+		last_prune = now;
 }
 
 /*

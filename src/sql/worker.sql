@@ -309,14 +309,15 @@ BEGIN
 	END IF;
 	IF succeeded THEN
 		-- fs.materialize has recorded what it just did as a run of its own, in
-		-- this transaction: this run stands for it.  (No other run of the
-		-- version can be recorded meanwhile: fs.materialize holds the
-		-- version's lock until this transaction ends.)
+		-- this transaction: this run stands for it.  That record is the
+		-- version's newest run: fs.materialize holds the version's lock until
+		-- this transaction ends, so no other run of it can be recorded after
+		-- it; and it was written by this transaction (or a subtransaction of
+		-- it), so its xmin is not older than this transaction's xid.
 		DELETE FROM fs.materialization_runs x
 		 WHERE x.run_id = (SELECT max(y.run_id) FROM fs.materialization_runs y
-							WHERE y.view_name = r.view_name AND y.version = r.version AND y.run_id > r.run_id
-							  AND y.trigger = 'manual' AND y.status = 'succeeded'
-							  AND y.xmin = pg_catalog.xid(pg_catalog.pg_current_xact_id()));
+							WHERE y.view_name = r.view_name AND y.version = r.version AND y.run_id > r.run_id)
+		   AND x.trigger = 'manual' AND x.status = 'succeeded' AND pg_catalog.age(x.xmin) <= 0;
 	END IF;
 	PERFORM fs_internal.end_run(r, succeeded, error, rows_read, rows_written, online_rows, high_water);
 	RETURN r.run_id;
@@ -327,9 +328,9 @@ REVOKE ALL ON FUNCTION fs_internal.w_finish_run(regrole, bigint, boolean, text, 
 COMMENT ON FUNCTION fs_internal.w_finish_run(regrole, bigint, boolean, text, bigint, bigint, bigint, timestamptz) IS
 	'internal catalog operation: records the outcome of a scheduled run';
 
--- Fails the scheduled runs left "running" by a worker process that is gone
--- (crashed, killed, or never started): those listed, or all when runs is
--- NULL.  A run whose process is alive is left alone.  Returns how many failed.
+-- Fails those of the listed scheduled runs left "running" by a worker
+-- process that is gone (crashed, killed, or never started).  A run whose
+-- process is alive is left alone.  Returns how many failed.
 CREATE OR REPLACE FUNCTION fs_internal.w_fail_runs(caller regrole, runs bigint[], reason text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog
@@ -340,7 +341,7 @@ DECLARE
 BEGIN
 	PERFORM fs_internal.check_worker_role(caller, 'fail scheduled runs');
 	FOR r IN SELECT * FROM fs.materialization_runs x
-			  WHERE x.status = 'running' AND x.trigger = 'worker' AND (runs IS NULL OR x.run_id = ANY (runs))
+			  WHERE x.status = 'running' AND x.trigger = 'worker' AND x.run_id = ANY (runs)
 				AND NOT EXISTS (SELECT FROM pg_stat_activity a
 								 WHERE a.pid = x.pid AND a.backend_type = 'feature_store job')
 			  ORDER BY x.run_id
