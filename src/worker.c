@@ -21,8 +21,10 @@
  * life.  Once per UTC day a job worker runs the drift monitors.
  *
  * Both take a share lock on the extension object in each transaction, so a
- * tick never races DROP EXTENSION; when one waits for that lock (a DROP
- * EXTENSION waiting for jobs), the launcher stops its jobs.
+ * tick never races DROP EXTENSION.  When a DROP EXTENSION waits for that lock,
+ * or DDL (ALTER EXTENSION UPDATE) for an exclusive lock on the extension's
+ * tables, the launcher stops its jobs: their runs are failed (or go with the
+ * extension) and retried, and nothing waits for them longer than a tick.
  */
 #include "postgres.h"
 
@@ -274,7 +276,27 @@ ReapJobs(void)
 	}
 }
 
-/* Asks every job to stop (a DROP EXTENSION waits for them). */
+/*
+ * Whether someone waits for an exclusive lock on one of the extension's
+ * tables (ALTER EXTENSION UPDATE, maintenance): our jobs may be what it waits
+ * for.  Asked before the tick touches those tables, which would queue behind
+ * that lock.
+ */
+static bool
+DdlWaiting(void)
+{
+	bool		isnull;
+
+	RunSql("SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l"
+		   " WHERE NOT l.granted AND l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'"
+		   " AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())"
+		   " AND l.relation IN (SELECT c.oid FROM pg_catalog.pg_class c"
+		   " WHERE c.relnamespace = 'fs'::pg_catalog.regnamespace))",
+		   0, NULL, NULL, NULL, SPI_OK_SELECT);
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Asks every job to stop (a DROP EXTENSION or DDL waits for them). */
 static void
 StopJobs(void)
 {
@@ -373,6 +395,12 @@ TickWork(void)
 			StopJobs();
 		else
 			ForgetRuns();
+		EndWork();
+		return;
+	}
+	if (njobs > 0 && DdlWaiting())
+	{
+		StopJobs();
 		EndWork();
 		return;
 	}
@@ -547,22 +575,27 @@ RunDriftMonitors(void)
 }
 
 /*
- * Looks up who runs a run: the owner role of its view, whether it is a
- * superuser, and the view's name.  False when the run is not running (or the
- * extension is gone); *owner is InvalidOid when the role no longer exists.
+ * Makes the session that of the view's owner role, as SET SESSION
+ * AUTHORIZATION does (a role that may not log in works too; the owner's
+ * superuser status is its own): from then on every statement has exactly the
+ * owner's privileges, and the view's source runs in a security-restricted
+ * operation besides (fs.materialize), where SET SESSION AUTHORIZATION and SET
+ * ROLE are refused.  Returns the view's name; NULL when the run is not ours
+ * to run (no longer running, already taken, or the extension is gone).  When
+ * the owner role no longer exists, *no_owner is set and the session stays.
  */
-static bool
-RunOwner(int64 run_id, Oid *owner, bool *owner_super, char **view)
+static char *
+BecomeOwner(int64 run_id, bool *no_owner)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(run_id)};
-	bool		isnull;
-	bool		found = false;
+	char	   *view = NULL;
 
+	*no_owner = false;
 	BeginWork("feature_store job: looking up the run");
 	if (ExtensionReady(true, NULL))
 	{
-		RunSql("SELECT r.oid, r.rolsuper, x.view_name FROM fs.materialization_runs x"
+		RunSql("SELECT x.view_name, r.rolname FROM fs.materialization_runs x"
 			   " LEFT JOIN fs.views v ON v.name = x.view_name"
 			   " LEFT JOIN pg_catalog.pg_roles r ON r.rolname = v.owner_role"
 			   " WHERE x.run_id = $1 AND x.status = 'running' AND x.pid IS NULL",
@@ -571,17 +604,17 @@ RunOwner(int64 run_id, Oid *owner, bool *owner_super, char **view)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[0];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *owner = SPI_getvalue(tup, desc, 2);
 
-			found = true;
-			*owner = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-			if (isnull)
-				*owner = InvalidOid;
-			*owner_super = !isnull && DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
-			*view = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, desc, 3));
+			view = MemoryContextStrdup(TopMemoryContext, SPI_getvalue(tup, desc, 1));
+			if (owner)
+				SetConfigOption("session_authorization", owner, PGC_SUSET, PGC_S_SESSION);
+			else
+				*no_owner = true;
 		}
 	}
 	EndWork();
-	return found;
+	return view;
 }
 
 /* Records the failure of a run, unless the extension has gone. */
@@ -598,21 +631,13 @@ RecordFailure(int64 run_id, const char *error)
 	EndWork();
 }
 
-/*
- * Runs a scheduled run as its view's owner.  The session becomes the owner
- * role (SetSessionAuthorization, as SET SESSION AUTHORIZATION does; the
- * owner's superuser status is its own): from here on every statement has
- * exactly the owner's privileges, and the view's source runs in a
- * security-restricted operation besides (fs.materialize), where SET SESSION
- * AUTHORIZATION and SET ROLE are refused.
- */
+/* Runs a scheduled run, as its view's owner (BecomeOwner), in one transaction. */
 static void
 RunScheduled(int64 run_id)
 {
 	MemoryContext job_cxt = CurrentMemoryContext;
-	Oid			owner = InvalidOid;
-	bool		owner_super = false;
-	char	   *volatile view = NULL;
+	char	   *volatile view;
+	bool		no_owner;
 	char		activity[128];
 	Oid			types[2] = {INT8OID, INT4OID};
 	Datum		values[2] = {Int64GetDatum(run_id), Int32GetDatum(MyProcPid)};
@@ -620,14 +645,14 @@ RunScheduled(int64 run_id)
 
 	snprintf(activity, sizeof(activity), "feature_store run " INT64_FORMAT, run_id);
 	pgstat_report_appname(activity);
-	if (!RunOwner(run_id, &owner, &owner_super, (char **) &view))
+	view = BecomeOwner(run_id, &no_owner);
+	if (view == NULL)
 		return;
-	if (!OidIsValid(owner))
+	if (no_owner)
 	{
 		RecordFailure(run_id, psprintf("the owner role of feature view \"%s\" does not exist", view));
 		return;
 	}
-	SetSessionAuthorization(owner, owner_super);
 
 	BeginWork("feature_store job: claiming the run");
 	if (ExtensionReady(true, NULL))

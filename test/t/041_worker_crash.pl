@@ -74,6 +74,19 @@ $node->stop('immediate');
 $node->start;
 recovered($run, 'immediate shutdown mid-run');
 
+# The launcher itself dies: the postmaster starts it again, and the job it
+# left runs to its end and records it.
+($pid, $run) = sleeping_job('slow');
+$node->safe_psql('postgres',
+	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'feature_store launcher'");
+ok( $node->poll_query_until('postgres',
+		"SELECT status = 'succeeded' FROM fs.materialization_runs WHERE run_id = $run"),
+	'a job outlives its launcher and records its run');
+ok( $node->poll_query_until('postgres', qq{
+		SELECT count(*) > 0 FROM fs.materialization_runs
+		 WHERE view_name = 'slow' AND status = 'succeeded' AND run_id > $run}),
+	'the launcher started again and runs the view');
+
 # History older than feature_store.run_retention is pruned.
 is( $node->safe_psql('postgres',
 		"SELECT count(*) > 0 FROM fs.materialization_runs WHERE finished_at < now() - interval '4 s'"),
@@ -87,13 +100,28 @@ ok( $node->poll_query_until('postgres',
 		"SELECT count(*) > 0 FROM fs.materialization_runs WHERE view_name = 'steady' AND status = 'succeeded'"),
 	'recent runs are kept');
 
-# DROP EXTENSION does not wait for a long run: the worker stops its jobs.
+# DDL on the extension's tables (as ALTER EXTENSION UPDATE runs) does not
+# wait for a long run: the worker stops its jobs; the run is failed and retried.
 $node->safe_psql('postgres', q{
 	SELECT fs.register_feature_view('slower', 'user', 'SELECT user_id, at, n FROM clicks WHERE (SELECT true FROM pg_sleep(120))',
 		'user_id', 'at', schedule => '1 second');
 });
-sleeping_job('slower');
+($pid, $run) = sleeping_job('slower');
 my $start = time;
+$node->safe_psql('postgres', q{
+	SET lock_timeout = '60s';
+	BEGIN;
+	LOCK TABLE fs.view_versions IN ACCESS EXCLUSIVE MODE;
+	COMMIT;
+});
+cmp_ok(time - $start, '<', 60, 'an exclusive lock on a catalog table is granted while a job sleeps in its source');
+ok( $node->poll_query_until('postgres',
+		"SELECT status = 'failed' FROM fs.materialization_runs WHERE run_id = $run"),
+	'the stopped run is recorded failed');
+
+# Nor does DROP EXTENSION.
+sleeping_job('slower');
+$start = time;
 $node->safe_psql('postgres', 'DROP EXTENSION feature_store CASCADE');
 cmp_ok(time - $start, '<', 60, 'DROP EXTENSION completes while a job sleeps in its source');
 ok( $node->poll_query_until('postgres',
