@@ -184,6 +184,11 @@ SELECT l FROM unnest(string_to_array(:'m', E'\n')) l
  WHERE l ~ '^fs_(materialization_(runs|failures|rows_written)_total|feature_view_freshness_breach|feature_view_expected_freshness_seconds)\{view="wk_clicks",version="2"\}'
  ORDER BY 1;
 SELECT fs_internal.prometheus_labels('view', E'a"b\\c\nd', 'version', '1') AS escaped;
+-- any role reads them
+SET ROLE regress_wk_other;
+SELECT fs.metrics() ~ '\nfs_materialization_runs_total\{view="wk_clicks",version="2"\} 1\n' AS readable,
+	   (SELECT breach FROM fs.feature_freshness WHERE view = 'wk_clicks' AND version = 2) AS breach;
+RESET ROLE;
 
 -- pruning keeps running runs and recent history
 SELECT * FROM fs.materialize('wk_manual');

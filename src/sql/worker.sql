@@ -504,13 +504,18 @@ WITH families (ord, name, type, help) AS (VALUES
 	(11, 'fs_feature_view_freshness_breach', 'gauge', '1 when a scheduled feature view is staler than expected.'),
 	(12, 'fs_drift_alerts_total', 'counter', 'Drift breaches found by drift monitors, by severity.')
 ), versions AS (
-	SELECT f.*, s.runs_total, s.failures_total, s.rows_written_total, s.last_duration,
+	SELECT f.*, coalesce(s.runs_total, 0) AS runs_total, coalesce(s.failures_total, 0) AS failures_total,
+		   coalesce(s.rows_written_total, 0) AS rows_written_total, s.last_duration,
 		   fs_internal.prometheus_labels('view', f.view, 'version', f.version::text) AS labels
 	  FROM fs.feature_freshness f
-	  JOIN fs_internal.version_schedule s ON s.view_name = f.view AND s.version = f.version
+	  LEFT JOIN fs.view_state s ON s.view_name = f.view AND s.version = f.version
 ), samples (name, labels, value) AS (
-	SELECT 'fs_worker_up', '', (EXISTS (SELECT FROM pg_stat_activity a WHERE a.backend_type = 'feature_store launcher'
-										  AND a.datname = current_database()))::int::text
+	-- (the backend type of another role's session is visible only with
+	-- pg_read_all_stats; its application name to everyone)
+	SELECT 'fs_worker_up', '', (EXISTS (SELECT FROM pg_stat_activity a
+										 WHERE a.application_name = 'feature_store launcher'
+										   AND coalesce(a.backend_type, 'feature_store launcher') = 'feature_store launcher'
+										   AND a.datname = current_database()))::int::text
 	UNION ALL SELECT 'fs_materialization_runs_total', labels, runs_total::text FROM versions WHERE scheduled OR runs_total > 0
 	UNION ALL SELECT 'fs_materialization_failures_total', labels, failures_total::text FROM versions WHERE scheduled OR runs_total > 0
 	UNION ALL SELECT 'fs_materialization_rows_written_total', labels, rows_written_total::text FROM versions WHERE scheduled OR runs_total > 0
