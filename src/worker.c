@@ -67,15 +67,18 @@ int			fs_worker_run_retention = 30 * 24 * 3600;
 typedef struct FsJobArgs
 {
 	Oid			database;
-	int64		run_id;			/* the run to run; 0 for the drift monitors */
+	int64		run_id;			/* the run to run, or DRIFT_JOB */
 } FsJobArgs;
 
 /* A job worker the launcher started. */
 typedef struct FsJob
 {
-	int64		run_id;			/* 0: the drift monitors, or a run forgotten */
+	int64		run_id;			/* its run, DRIFT_JOB, or FORGOTTEN_RUN */
 	BackgroundWorkerHandle *handle;
 } FsJob;
+
+#define DRIFT_JOB 0				/* the job that runs the drift monitors */
+#define FORGOTTEN_RUN (-1)		/* a run of an extension since dropped */
 
 #define LAUNCHER_RESTART_SECONDS 5
 #define PRUNE_EVERY_SECONDS 3600
@@ -93,6 +96,21 @@ static TimestampTz last_prune = 0;
 static int64 last_drift_day = -1;	/* UTC day the drift monitors last ran */
 static int64 started[FS_MAX_JOBS_LIMIT];	/* runs recorded by this tick */
 static int	nstarted = 0;
+static int	nunstarted = 0;		/* of those, how many no worker could run */
+
+/* A background worker of ours connected to a database, started after recovery. */
+static void
+DescribeWorker(BackgroundWorker *worker, const char *function, const char *type, int restart_time)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = restart_time;
+	snprintf(worker->bgw_library_name, BGW_MAXLEN, "feature_store");
+	snprintf(worker->bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker->bgw_name, BGW_MAXLEN, "%s", type);
+	snprintf(worker->bgw_type, BGW_MAXLEN, "%s", type);
+}
 
 /* Registers the launcher: preloaded only, never during a binary upgrade. */
 void
@@ -102,14 +120,7 @@ WorkerRegisterLauncher(void)
 
 	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = LAUNCHER_RESTART_SECONDS;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "feature_store");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "FeatureStoreLauncherMain");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "feature_store launcher");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "feature_store launcher");
+	DescribeWorker(&worker, "FeatureStoreLauncherMain", "feature_store launcher", LAUNCHER_RESTART_SECONDS);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -169,7 +180,7 @@ ExtensionReady(bool wait, bool *busy)
 									 1, argtypes, true));
 }
 
-/* Runs a statement with int8/text arguments in the current unit of work. */
+/* Runs a statement in the current unit of work; errors unless SPI returns expect. */
 static void
 RunSql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
@@ -260,9 +271,9 @@ ReapJobs(void)
 		switch (GetBackgroundWorkerPid(jobs[i].handle, &pid))
 		{
 			case BGWH_STOPPED:
-				if (jobs[i].run_id != 0 && nended < lengthof(ended))
+				if (jobs[i].run_id > 0 && nended < lengthof(ended))
 					ended[nended++] = jobs[i].run_id;
-				else if (jobs[i].run_id != 0)
+				else if (jobs[i].run_id > 0)
 					swept = false;	/* too many to remember: look at all runs */
 				pfree(jobs[i].handle);
 				jobs[i] = jobs[--njobs];
@@ -313,25 +324,14 @@ ForgetRuns(void)
 	int			i;
 
 	for (i = 0; i < njobs; i++)
-		jobs[i].run_id = 0;
+		if (jobs[i].run_id != DRIFT_JOB)
+			jobs[i].run_id = FORGOTTEN_RUN;
 	nended = 0;
 	norphans = 0;
 	swept = false;
 }
 
-/* Whether a job for the drift monitors is running. */
-static bool
-DriftJobRunning(void)
-{
-	int			i;
-
-	for (i = 0; i < njobs; i++)
-		if (jobs[i].run_id == 0)
-			return true;
-	return false;
-}
-
-/* Starts a job worker for a run (0: the drift monitors); false when none could start. */
+/* Starts a job worker for a run (or DRIFT_JOB); false when none could start. */
 static bool
 StartJob(int64 run_id)
 {
@@ -341,17 +341,11 @@ StartJob(int64 run_id)
 	MemoryContext old;
 	bool		ok;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "feature_store");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "FeatureStoreJobMain");
-	if (run_id != 0)
+	DescribeWorker(&worker, "FeatureStoreJobMain", "feature_store job", BGW_NEVER_RESTART);
+	if (run_id != DRIFT_JOB)
 		snprintf(worker.bgw_name, BGW_MAXLEN, "feature_store job: run " INT64_FORMAT, run_id);
 	else
 		snprintf(worker.bgw_name, BGW_MAXLEN, "feature_store job: drift monitors");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "feature_store job");
 	worker.bgw_notify_pid = MyProcPid;
 	args.database = MyDatabaseId;
 	args.run_id = run_id;
@@ -426,7 +420,7 @@ TickWork(void)
 		int			slots = fs_worker_max_jobs;
 
 		for (i = 0; i < njobs; i++)
-			if (jobs[i].run_id != 0)
+			if (jobs[i].run_id != DRIFT_JOB)
 				slots--;
 		if (fs_worker_run_retention > 0 &&
 			(last_prune == 0 ||
@@ -463,65 +457,74 @@ TickWork(void)
 		last_prune = now;
 }
 
-/*
- * A tick: the transaction above, then a job worker for each run it started,
- * and the drift monitors once per UTC day.  An error is logged and the tick
- * abandoned (its runs were not committed); the next tick starts afresh.
- */
+/* Fails the runs of this tick that no worker could run. */
 static void
-LauncherTick(MemoryContext tick_cxt)
+FailUnstarted(void)
 {
-	int			i;
-	int			unstarted = 0;
+	BeginWork("feature_store launcher: failing runs that could not start");
+	if (ExtensionReady(true, NULL))
+		FailRuns(started, nunstarted, "no background worker slot was free to run it (max_worker_processes)");
+	EndWork();
+}
 
-	nstarted = 0;
+/*
+ * Runs a unit of work; an error is logged and the work's transaction rolled
+ * back (the next tick starts afresh).  Returns whether it succeeded.
+ */
+static bool
+TryWork(void (*work) (void))
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
 	PG_TRY();
 	{
-		TickWork();
+		work();
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(tick_cxt);
+		MemoryContextSwitchTo(cxt);
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
 		debug_query_string = NULL;
 		pgstat_report_activity(STATE_IDLE, NULL);
-		nstarted = 0;
+		ok = false;
 	}
 	PG_END_TRY();
-	MemoryContextSwitchTo(tick_cxt);
+	MemoryContextSwitchTo(cxt);
+	return ok;
+}
 
+/*
+ * A tick: the transaction above, then a job worker for each run it started,
+ * and the drift monitors once per UTC day.
+ */
+static void
+LauncherTick(void)
+{
+	int			i;
+
+	nstarted = 0;
+	if (!TryWork(TickWork))
+		nstarted = 0;			/* its runs were not committed */
+	nunstarted = 0;
 	for (i = 0; i < nstarted; i++)
 		if (!StartJob(started[i]))
-			started[unstarted++] = started[i];
-	if (unstarted > 0)
+			started[nunstarted++] = started[i];
+	if (nunstarted > 0)
 	{
 		ereport(LOG,
-				(errmsg("feature_store worker: could not start %d materialization jobs", unstarted),
+				(errmsg("feature_store worker: could not start %d materialization jobs", nunstarted),
 				 errhint("Raise max_worker_processes, or lower feature_store.max_jobs.")));
-		PG_TRY();
-		{
-			BeginWork("feature_store launcher: failing runs that could not start");
-			if (ExtensionReady(true, NULL))
-				FailRuns(started, unstarted, "no background worker slot was free to run it (max_worker_processes)");
-			EndWork();
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(tick_cxt);
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-		}
-		PG_END_TRY();
+		TryWork(FailUnstarted);
 	}
 
-	if (fs_worker_enabled && swept && !DriftJobRunning())
+	if (fs_worker_enabled && swept && !OurRun(DRIFT_JOB))
 	{
 		int64		today = UtcDay(GetCurrentTimestamp());
 
-		if (today != last_drift_day && StartJob(0))
+		if (today != last_drift_day && StartJob(DRIFT_JOB))
 			last_drift_day = today;
 	}
 }
@@ -553,7 +556,7 @@ FeatureStoreLauncherMain(Datum main_arg)
 		if (!RecoveryInProgress())
 		{
 			MemoryContextSwitchTo(tick_cxt);
-			LauncherTick(tick_cxt);
+			LauncherTick();
 			MemoryContextSwitchTo(TopMemoryContext);
 			MemoryContextReset(tick_cxt);
 		}
@@ -698,7 +701,7 @@ FeatureStoreJobMain(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.database, InvalidOid, 0);
-	if (args.run_id == 0)
+	if (args.run_id == DRIFT_JOB)
 		RunDriftMonitors();
 	else
 		RunScheduled(args.run_id);
