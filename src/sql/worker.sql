@@ -25,10 +25,8 @@ SELECT vv.view_name, vv.version, vv.created_at, v.schedule, v.owner_role,
 	   coalesce(o.lateness, interval '1 hour') AS lateness,
 	   coalesce(o.reconcile_every, interval '1 day') AS reconcile_every,
 	   coalesce(o.expected_freshness, 2 * v.schedule) AS expected_freshness,
-	   s.high_water, s.last_success_at, s.last_full_at, s.last_run_id, s.last_duration,
-	   coalesce(s.consecutive_failures, 0) AS consecutive_failures, s.next_attempt_at, s.last_error, s.last_error_at,
-	   coalesce(s.runs_total, 0) AS runs_total, coalesce(s.failures_total, 0) AS failures_total,
-	   coalesce(s.rows_written_total, 0) AS rows_written_total
+	   s.high_water, s.last_success_at, s.last_full_at,
+	   coalesce(s.consecutive_failures, 0) AS consecutive_failures, s.next_attempt_at, s.last_error, s.last_error_at
   FROM fs.view_versions vv
   JOIN fs.views v ON v.name = vv.view_name
   CROSS JOIN LATERAL (SELECT NOT EXISTS (SELECT FROM fs.view_versions x
