@@ -73,8 +73,12 @@ SELECT fs_internal.asof_gt(1, 2);
 SELECT fs_internal.asof_ge(NULL::numeric, NULL::numeric);
 -- EXPLAIN fails the same way as running the query
 EXPLAIN (COSTS OFF) SELECT * FROM asof_e_spine s, asof_e_feat f WHERE f.k = s.k AND s.ts @>= f.ts;
--- mismatched operand types resolve through the usual casts, or fail to parse
+-- different time types are refused (an implicit cast would take its meaning
+-- from the session's time zone); other mismatched operand types resolve
+-- through the usual casts, or fail to parse
 SELECT count(*) FROM asof_e_spine s LEFT JOIN asof_e_feat f ON f.k = s.k AND s.ts::date @>= f.ts;
+SELECT count(*) FROM asof_e_spine s LEFT JOIN asof_e_feat f ON f.k = s.k
+   AND (s.ts::date::timestamp AT TIME ZONE 'UTC') @>= f.ts;
 SELECT * FROM asof_e_spine s LEFT JOIN asof_e_feat f ON f.k = s.k AND s.id @>= f.ts;
 
 -- an inner as-of join whose feature side joins several tables: the planner

@@ -27,6 +27,16 @@
 -- always one row and whole rows can be compared.  A mismatch is printed
 -- (NOTICE with the seed and both queries) and counted in the summary.
 --
+-- Mixed time types (spine and feature times of different types among
+-- timestamptz, timestamp and date) follow the one rule for event times
+-- (README): the bare operator must be refused; the condition
+-- fs.historical_features writes (fs_internal.asof_time_condition, the view's
+-- column bare, the spine side rounded to days or read in a zone) and the
+-- hand-written explicit form (casts and AT TIME ZONE) must both equal the
+-- LATERAL reference written with the rule's explicit conversions, on a grid
+-- of hours where dates, midnights and zone offsets coincide, across a DST
+-- change, with infinities and NULLs, in several zones and session time zones.
+--
 SET client_min_messages = notice;
 SET search_path = public, fs;
 SET jit = off;
@@ -104,6 +114,17 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	END
 $$;
 
+-- SQL expression of type ttype for the hour t of the mixed-type grid: every
+-- type on one time line, a date being its day (hours 0-23 of that day).
+CREATE FUNCTION asofdiff.mval(ttype text, t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT CASE ttype
+		WHEN 'timestamptz' THEN format($x$(timestamptz '2024-03-08 00:00:00+00' + (%s) * interval '1 hour')$x$, t)
+		WHEN 'timestamp' THEN format($x$(timestamp '2024-03-08 00:00:00' + (%s) * interval '1 hour')$x$, t)
+		WHEN 'date' THEN format($x$(date '2024-03-08' + floor((%s) / 24.0)::int)$x$, t)
+	END
+$$;
+
 -- The special values of ttype, in order: NULL, the least, the greatest,
 -- then NaN where the type has it.
 CREATE FUNCTION asofdiff.specials(ttype text) RETURNS text[]
@@ -152,14 +173,19 @@ $$;
 -- of the keys is NULL; spine keys include numbers that no feature has; the
 -- first ndup spine rows are inserted twice.  Feature rows are deduplicated
 -- on (key, time), or on time for the key kind 'none' (no key in the join).
+-- With spine_ttype, the spine's times have that type and both sides take
+-- their times from the mixed-type grid (hours, about six per feature row of
+-- a key).
 CREATE FUNCTION asofdiff.gen(ttype text, keykind text, seed int, nkeys int, nfeat int,
 							 nspine int, pspecial float8, specials_nonnull bool,
-							 pnullkey float8, ndup int)
+							 pnullkey float8, ndup int, spine_ttype text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
 DECLARE
 	sp text[] := asofdiff.specials(ttype);
+	ssp text[] := asofdiff.specials(coalesce(spine_ttype, ttype));
 	nsp int := CASE WHEN specials_nonnull THEN pg_catalog.array_length(sp, 1) ELSE 1 END;
-	range int := greatest(10, 2 * nfeat / greatest(nkeys, 1));
+	range int := greatest(10, 2 * nfeat / greatest(nkeys, 1)) * CASE WHEN spine_ttype IS NULL THEN 1 ELSE 6 END;
+	margin int := CASE WHEN spine_ttype IS NULL THEN 3 ELSE 18 END;
 	fk1 text := CASE keykind WHEN 'text' THEN 'text' WHEN 'cross' THEN 'int8' ELSE 'int4' END;
 	lk1 text := CASE keykind WHEN 'text' THEN 'text' ELSE 'int4' END;
 	tcase text;
@@ -168,17 +194,25 @@ BEGIN
 	PERFORM pg_catalog.setseed(seed / 1000000.0);
 	DROP TABLE asofdiff.f, asofdiff.l;
 	EXECUTE format('CREATE TABLE asofdiff.f (k1 %s, k2 text, ts %s, v int, w int, flag bool)', fk1, ttype);
-	EXECUTE format('CREATE TABLE asofdiff.l (id int, k1 %s, k2 text, ts %s, sflag bool)', lk1, ttype);
+	EXECUTE format('CREATE TABLE asofdiff.l (id int, k1 %s, k2 text, ts %s, sflag bool)', lk1,
+				   coalesce(spine_ttype, ttype));
 	-- CASE over the special index sp (0 = an ordinary grid value).
 	-- The spine's numeric times carry trailing zeros (1.0 = 1.00).
 	tcase := '';
+	stcase := '';
 	FOR i IN 1 .. nsp LOOP
 		tcase := tcase || format(' WHEN %s THEN %s', i, sp[i]);
+		stcase := stcase || format(' WHEN %s THEN %s', i, ssp[i]);
 	END LOOP;
-	stcase := format('CASE s.sp WHEN 0 THEN %s%s END',
-					 CASE WHEN ttype = 'numeric' THEN 'round((s.t) / 3.0, 25)'
-						  ELSE asofdiff.tval(ttype, 's.t') END, tcase);
-	tcase := format('CASE s.sp WHEN 0 THEN %s%s END', asofdiff.tval(ttype, 's.t'), tcase);
+	IF spine_ttype IS NOT NULL THEN
+		stcase := format('CASE s.sp WHEN 0 THEN %s%s END', asofdiff.mval(spine_ttype, 's.t'), stcase);
+		tcase := format('CASE s.sp WHEN 0 THEN %s%s END', asofdiff.mval(ttype, 's.t'), tcase);
+	ELSE
+		stcase := format('CASE s.sp WHEN 0 THEN %s%s END',
+						 CASE WHEN ttype = 'numeric' THEN 'round((s.t) / 3.0, 25)'
+							  ELSE asofdiff.tval(ttype, 's.t') END, stcase);
+		tcase := format('CASE s.sp WHEN 0 THEN %s%s END', asofdiff.tval(ttype, 's.t'), tcase);
+	END IF;
 	EXECUTE format($q$
 		INSERT INTO asofdiff.f
 		SELECT DISTINCT ON (%s) k1, k2, ts, v, w, flag FROM (
@@ -200,11 +234,11 @@ BEGIN
 		SELECT s.g, %s, %s, %s, random() < 0.5
 		FROM (SELECT g,
 					 CASE WHEN random() < %s THEN NULL ELSE floor(random() * %s)::int END AS n,
-					 floor(random() * %s)::int - 3 AS t,
+					 floor(random() * %s)::int - %s AS t,
 					 CASE WHEN random() < %s THEN 1 + floor(random() * %s)::int ELSE 0 END AS sp
 			  FROM pg_catalog.generate_series(1, %s) AS g) AS s$q$,
 		asofdiff.kval(keykind, 1, 's.n'), asofdiff.kval(keykind, 2, 's.n'), stcase,
-		pnullkey, nkeys + 2, range + 6, pspecial, nsp, nspine);
+		pnullkey, nkeys + 2, range + 2 * margin, margin, pspecial, nsp, nspine);
 	INSERT INTO asofdiff.l SELECT * FROM asofdiff.l ORDER BY id LIMIT ndup;
 	ANALYZE asofdiff.f;
 	ANALYZE asofdiff.l;
@@ -212,10 +246,13 @@ END
 $$;
 
 -- Runs one comparison and records it in asofdiff.results.
+-- asof_time and lateral_time, when given, replace "l.ts op f.ts" and its
+-- LATERAL counterpart (mixed time types).
 CREATE FUNCTION asofdiff.run_case(ttype text, dataset text, seed int, keykind text,
 								  indexed bool, setno int, jointype text, op text,
 								  cond text, spineform int, featform int,
-								  selftest bool DEFAULT false)
+								  selftest bool DEFAULT false, asof_time text DEFAULT NULL,
+								  lateral_time text DEFAULT NULL, extra_settings text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
 DECLARE
 	cfg asofdiff.config;
@@ -258,7 +295,7 @@ BEGIN
 		ELSE 'asofdiff.f_copy' END;
 	-- The operator form: key equalities, the as-of condition and the other
 	-- conditions, in a random order.
-	asof_on := keys || format('l.ts %s f.ts', op);
+	asof_on := keys || coalesce(asof_time, format('l.ts %s f.ts', op));
 	IF cond <> '' THEN
 		asof_on := asof_on || cond;
 	END IF;
@@ -287,8 +324,9 @@ BEGIN
 					CASE WHEN jointype IN ('inner', 'inner-swapped') THEN 'JOIN LATERAL' ELSE 'LEFT JOIN LATERAL' END,
 					CASE featform WHEN 2 THEN 'asofdiff.f' ELSE feat END,
 					pg_catalog.array_to_string(keys || CASE WHEN cond <> '' THEN ARRAY[cond] END
-												|| format('f.ts %s l.ts', CASE WHEN (op = '@>=') <> selftest
-																			   THEN '<=' ELSE '<' END),
+												|| coalesce(lateral_time,
+															format('f.ts %s l.ts', CASE WHEN (op = '@>=') <> selftest
+																						THEN '<=' ELSE '<' END)),
 											   ' AND '),
 					CASE jointype WHEN 'left-twice' THEN
 						format(' LEFT JOIN LATERAL (SELECT * FROM asofdiff.f g WHERE %s ORDER BY g.ts DESC LIMIT 1) g ON true',
@@ -309,7 +347,9 @@ BEGIN
 		res.settings := CASE WHEN setno = 0 THEN cfg.parallel
 							 WHEN (indexed AND keykind <> 'none') OR cfg.settings[setno] NOT LIKE '%index_probe%'
 							 THEN cfg.settings[setno]
-							 ELSE 'feature_store.asof_strategy=merge,work_mem=64kB' END;
+							 ELSE 'feature_store.asof_strategy=merge,work_mem=64kB' END
+						|| coalesce(',' || extra_settings, '');
+		res.settings := pg_catalog.btrim(res.settings, ',');
 		FOREACH setting IN ARRAY pg_catalog.string_to_array(res.settings, ',') LOOP
 			PERFORM pg_catalog.set_config(pg_catalog.split_part(setting, '=', 1),
 										  pg_catalog.split_part(setting, '=', 2), true);
@@ -445,6 +485,110 @@ BEGIN
 END
 $$;
 
+-- Mixed time types: spine times of type stype against feature times of type
+-- ftype.  Returns the summary of the pair.
+CREATE FUNCTION asofdiff.run_mixed(stype text, ftype text, tno int)
+RETURNS TABLE (spine_type text, feature_type text, queries bigint, failures bigint,
+			   bare_refused bool, some_matched bool, some_unmatched bool, forms text,
+			   retrieval_on_index bool)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+DECLARE
+	-- name, key kind, keys, feature rows, spine rows, P(special time),
+	-- P(NULL key), duplicated spine rows
+	shapes CONSTANT text[][] := ARRAY[
+		['mixed, many keys', 'int', '30', '600', '400', '0.05', '0.05', '10'],
+		['mixed, dense',     'two', '4',  '300', '300', '0.1',  '0.1',  '10'],
+		['mixed, one key',   'int', '1',  '80',  '120', '0.05', '0',    '5']];
+	zones CONSTANT text[] := ARRAY['UTC', 'America/New_York', 'Asia/Kolkata'];
+	sessions CONSTANT text[] := ARRAY['UTC', 'Europe/Paris', 'America/Los_Angeles', 'Pacific/Chatham'];
+	conds CONSTANT text[] := ARRAY['', 'f.flag', 'l.sflag', '(f.w + l.id) % 3 <> 0'];
+	ttl CONSTANT interval := '1 day 7 hours';
+	label text := stype || ' @> ' || ftype;
+	z text;
+	sp text;				-- the spine time, explicitly in the type compared in
+	fe text;				-- the feature time, likewise
+	gen record;
+	op text;
+	is_strict bool;
+	use_ttl bool;
+	form text;
+	asof_time text;
+	lateral_time text;
+	seed int;
+	refused int := 0;
+BEGIN
+	FOR s IN 1 .. pg_catalog.array_length(shapes, 1) LOOP
+		seed := tno * 1000 + 500 + s;
+		PERFORM asofdiff.gen(ftype, shapes[s][2], seed, shapes[s][3]::int, shapes[s][4]::int,
+							 shapes[s][5]::int, shapes[s][6]::float8, true, shapes[s][7]::float8,
+							 shapes[s][8]::int, stype);
+		z := zones[1 + (tno + s) % 3];
+		-- The rule, spelled out: a date is the midnight that starts it; a
+		-- timestamp or date meets timestamptz in zone z.
+		sp := CASE
+			WHEN stype = 'timestamptz' THEN format('(l.ts AT TIME ZONE %L)', z)
+			WHEN ftype = 'timestamptz' AND stype = 'date' THEN format('(l.ts::timestamp AT TIME ZONE %L)', z)
+			WHEN ftype = 'timestamptz' THEN format('(l.ts AT TIME ZONE %L)', z)
+			WHEN stype = 'date' THEN 'l.ts::timestamp'
+			ELSE 'l.ts' END;
+		fe := CASE WHEN ftype = 'date' THEN 'f.ts::timestamp' ELSE 'f.ts' END;
+		-- The bare operator is refused, whatever the data.
+		BEGIN
+			EXECUTE 'EXPLAIN SELECT * FROM asofdiff.l l LEFT JOIN asofdiff.f f ON f.k1 = l.k1 AND l.ts @> f.ts';
+		EXCEPTION WHEN datatype_mismatch THEN
+			refused := refused + 1;
+		END;
+		FOR ix IN 0 .. 1 LOOP
+			IF ix = 1 THEN
+				IF shapes[s][2] = 'two' THEN
+					CREATE INDEX ON asofdiff.f (k2, k1, ts);
+				ELSE
+					CREATE INDEX ON asofdiff.f (k1, ts);
+				END IF;
+				ANALYZE asofdiff.f;
+			END IF;
+			FOR q IN 1 .. 4 LOOP
+				is_strict := random() < 0.5;
+				op := CASE WHEN is_strict THEN '@>' ELSE '@>=' END;
+				use_ttl := random() < 0.4;
+				-- historical_features' condition, or the hand-written explicit form
+				IF q % 2 = 1 THEN
+					form := 'retrieval';
+					SELECT * INTO gen FROM fs_internal.asof_time_condition('l.ts', stype::regtype, 'f.ts', ftype::regtype,
+																			 is_strict, CASE WHEN use_ttl THEN ttl END, z);
+					asof_time := gen.asof || coalesce(' AND ' || gen.ttl_condition, '');
+				ELSE
+					form := 'hand-written';
+					asof_time := format('%s %s %s', sp, op, fe)
+								 || CASE WHEN use_ttl THEN format(' AND %s >= %s - %L::interval', fe, sp, ttl) ELSE '' END;
+				END IF;
+				lateral_time := format('%s %s %s', fe, CASE WHEN is_strict THEN '<' ELSE '<=' END, sp)
+								|| CASE WHEN use_ttl THEN format(' AND %s >= %s - %L::interval', fe, sp, ttl) ELSE '' END;
+				PERFORM asofdiff.run_case(label, shapes[s][1] || ', ' || form, seed, shapes[s][2], ix = 1,
+										  -- a cast feature time has no index to probe
+										  CASE WHEN form = 'hand-written' AND ftype = 'date' THEN (ARRAY[1, 2, 4])[1 + q % 3]
+											   ELSE 1 + (q + s) % 4 END,
+										  (ARRAY['left', 'inner', 'right', 'inner-swapped'])[1 + floor(random() * 4)::int],
+										  op, conds[1 + floor(random() * 4)::int], 0, 0, false,
+										  asof_time, lateral_time,
+										  'timezone=' || sessions[1 + floor(random() * 4)::int]);
+			END LOOP;
+		END LOOP;
+	END LOOP;
+	RETURN QUERY
+		SELECT stype, ftype, pg_catalog.count(*),
+			   pg_catalog.count(*) FILTER (WHERE r.error IS NOT NULL OR NOT r.plan_ok OR r.extra <> 0
+										   OR r.missing <> 0 OR r.n_asof <> r.n_lateral),
+			   refused = pg_catalog.array_length(shapes, 1),
+			   pg_catalog.bool_or(r.n_matched > 0),
+			   pg_catalog.bool_or(r.n_matched < r.n_asof),
+			   pg_catalog.string_agg(DISTINCT pg_catalog.split_part(r.dataset, ', ', 3), ', '),
+			   -- the view's column stays bare: the index strategies can run
+			   pg_catalog.bool_or(r.strategy IN ('probe', 'merge-over-index')) FILTER (WHERE r.dataset LIKE '%retrieval')
+		FROM asofdiff.results r WHERE r.ttype = label;
+END
+$$;
+
 -- Runs parallel as-of joins (workers share key ranges of the feature side,
 -- read from its index or sorted per range) for one time type, on a larger
 -- dataset, without and with the index; returns its summary.
@@ -493,6 +637,12 @@ SELECT * FROM asofdiff.run_type('numeric', 7);
 SELECT p.* FROM pg_catalog.unnest(ARRAY['timestamptz', 'timestamp', 'date', 'int4', 'int8', 'float8', 'numeric'])
 	WITH ORDINALITY AS t(ty, n), LATERAL asofdiff.run_parallel(t.ty, t.n::int) AS p;
 
+-- Mixed time types, every pair.
+SELECT m.* FROM pg_catalog.unnest(ARRAY['timestamptz', 'timestamp', 'date']) WITH ORDINALITY AS s(t, i),
+	pg_catalog.unnest(ARRAY['timestamptz', 'timestamp', 'date']) WITH ORDINALITY AS f(t, j),
+	LATERAL asofdiff.run_mixed(s.t, f.t, 10 + 3 * s.i::int + f.j::int) AS m
+ WHERE s.t <> f.t ORDER BY s.i, f.j;
+
 -- The harness itself: against a reference of the other strictness (< for
 -- @>=, <= for @>) it must see differences, since spine and feature times
 -- coincide in every dataset shape with matches.
@@ -503,8 +653,19 @@ BEGIN
 	FROM (VALUES ('left', '@>='), ('inner', '@>='), ('left', '@>'), ('inner', '@>')) AS v(j, o);
 END
 $$;
-SELECT op, jointype, plan_ok, error IS NULL AS no_error, extra + missing > 0 AS detected
-FROM asofdiff.results WHERE dataset = 'self-test' ORDER BY op, jointype;
+-- ... and with mixed types, the rule fs.historical_features followed before
+-- (a timestamp spine cast down to the feature's date, so a label at 15:00
+-- never saw that day's row) differs from the rule (a date is its midnight).
+SELECT asofdiff.gen('date', 'int', 98, 5, 100, 100, 0.05, true, 0.05, 5, 'timestamp');
+DO $$
+BEGIN
+	PERFORM asofdiff.run_case('timestamp @> date', '', 98, 'int', false, 1, j, '@>', '', 0, 0, true,
+							  'l.ts::date @> f.ts', 'f.ts::timestamp < l.ts')
+	FROM (VALUES ('left'), ('inner')) AS v(j);
+END
+$$;
+SELECT ttype, op, jointype, plan_ok, error IS NULL AS no_error, extra + missing > 0 AS detected
+FROM asofdiff.results WHERE dataset = 'self-test' ORDER BY ttype, op, jointype;
 DELETE FROM asofdiff.results WHERE dataset = 'self-test';
 
 -- Coverage over all types: both operators, both join types, every

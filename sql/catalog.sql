@@ -17,18 +17,18 @@ SELECT name, key_type, description FROM fs.entities WHERE name LIKE 'cat\_%' ORD
 SELECT fs.register_feature_view('cat_spend', 'cat_customer',
 	$$SELECT customer_id, date_trunc('day', ts) AS day, sum(amount) AS spend_1d, count(*) AS n_1d
 	    FROM cat_txns GROUP BY 1, 2$$,
-	'customer_id', 'day', ttl => '30 days', schedule => '1 hour', description => 'daily spend',
+	'customer_id', 'day', available_after => '1 day', ttl => '30 days', schedule => '1 hour', description => 'daily spend',
 	owner => 'risk-team', tags => '{finance,daily}',
 	feature_descriptions => '{"spend_1d": "sum of amounts that day"}');
 SELECT fs.register_feature_view('cat_raw', 'cat_customer', 'cat_txns', 'customer_id', 'ts');
 SELECT fs.register_feature_view('cat_pings', 'cat_device', 'public.cat_devices', 'device_id', 'seen');
 
 SELECT name, version, entity, key_column, key_type, ts_column, ts_type, features, ttl, schedule,
-	   owner, description, tags, is_latest, history_relation, online_relation
+	   owner, description, tags, is_latest, history_relation, online_relation, available_after
   FROM fs.feature_views WHERE name LIKE 'cat\_%' ORDER BY name, version;
 SELECT * FROM fs.features WHERE view LIKE 'cat\_%' ORDER BY view, version, position;
 
--- storage: history unique on (key, event time), online keyed on the key
+-- storage: history unique on (key, event time, created time), online keyed on the key
 SELECT c.relname, pg_get_constraintdef(k.oid)
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
  WHERE c.relname LIKE 'cat\_spend%' ORDER BY 1;
@@ -39,7 +39,7 @@ SELECT c.relname, pg_get_constraintdef(k.oid)
 SELECT fs.register_feature_view('cat_spend', 'cat_customer',
 	$$SELECT customer_id, date_trunc('day', ts) AS day, sum(amount) AS spend_1d, count(*) AS n_1d
 	    FROM cat_txns GROUP BY 1, 2$$,
-	'customer_id', 'day', ttl => '30 days', schedule => '2 hours', description => 'daily spend, updated');
+	'customer_id', 'day', available_after => '1 day', ttl => '30 days', schedule => '2 hours', description => 'daily spend, updated');
 SELECT name, version, schedule, description, owner, tags FROM fs.feature_views WHERE name = 'cat_spend';
 
 -- a changed definition makes version N+1: source, TTL, columns
@@ -47,17 +47,17 @@ SELECT fs.register_feature_view('cat_spend', 'cat_customer',
 	$$SELECT customer_id, date_trunc('day', ts) AS day, sum(amount) AS spend_1d, count(*) AS n_1d,
 	         max(amount) AS max_1d
 	    FROM cat_txns GROUP BY 1, 2$$,
-	'customer_id', 'day', ttl => '30 days');
+	'customer_id', 'day', available_after => '1 day', ttl => '30 days');
 SELECT fs.register_feature_view('cat_spend', 'cat_customer',
 	$$SELECT customer_id, date_trunc('day', ts) AS day, sum(amount) AS spend_1d, count(*) AS n_1d,
 	         max(amount) AS max_1d
 	    FROM cat_txns GROUP BY 1, 2$$,
-	'customer_id', 'day', ttl => '7 days');
+	'customer_id', 'day', available_after => '1 day', ttl => '7 days');
 -- re-registering an older definition is a new version too: versions only grow
 SELECT fs.register_feature_view('cat_spend', 'cat_customer',
 	$$SELECT customer_id, date_trunc('day', ts) AS day, sum(amount) AS spend_1d, count(*) AS n_1d
 	    FROM cat_txns GROUP BY 1, 2$$,
-	'customer_id', 'day', ttl => '30 days');
+	'customer_id', 'day', available_after => '1 day', ttl => '30 days');
 -- the underlying table changing type changes the definition
 ALTER TABLE cat_txns ALTER COLUMN amount TYPE float8;
 SELECT fs.register_feature_view('cat_raw', 'cat_customer', 'cat_txns', 'customer_id', 'ts');
@@ -102,6 +102,8 @@ SELECT fs.create_entity(repeat('e', 64), 'int');                     -- too long
 SELECT fs.create_entity('cat_bad', 'no_such_type');                  -- unknown type
 SELECT fs.register_feature_view('cat_v', 'cat_nobody', 'cat_txns', 'customer_id', 'ts');       -- unknown entity
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'cat_missing', 'customer_id', 'ts');  -- unknown table
+-- a quoted, qualified name is named once, as PostgreSQL names relations
+SELECT fs.register_feature_view('cat_v', 'cat_customer', '"public"."Cat Missing"', 'customer_id', 'ts');
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'SELECT * FROM cat_missing', 'customer_id', 'ts');
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'cat_txns', 'cust', 'ts');            -- no key column
 SELECT fs.register_feature_view('cat_v', 'cat_customer', 'cat_txns', 'customer_id', 'time');   -- no ts column

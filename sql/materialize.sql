@@ -28,7 +28,8 @@ SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('mat_sc
 SELECT count(*) AS changed_rows FROM (
 	SELECT * FROM fs_data.mat_scores_v1 EXCEPT SELECT * FROM mat_snapshot) d;
 
--- a late correction of an existing event updates history and online
+-- a late correction of an existing event adds a history row (the old one
+-- stays: history is append-only) and replaces the online row
 UPDATE mat_events SET score = 0.25 WHERE user_id = 1 AND label = 'b';
 SELECT rows_read, rows_written, online_rows FROM fs.materialize('mat_scores');
 SELECT user_id, score, label, fs_created_at > (SELECT max(fs_created_at) FROM mat_snapshot) AS newer
@@ -90,7 +91,7 @@ SELECT (SELECT count(*) FROM jsonb_object_keys(features)) AS n,
 SELECT * FROM fs.materialize('mat_nope');
 SELECT * FROM fs.materialize(NULL);
 SELECT * FROM fs.materialize('mat_scores', '2024-01-02', '2024-01-01');
--- a source with two rows for one key and event time
+-- a source with two different rows for one key and event time
 CREATE TABLE mat_dups (user_id int, at timestamptz, v int);
 INSERT INTO mat_dups VALUES (1, '2024-01-01', 1), (1, '2024-01-01', 2);
 SELECT fs.register_feature_view('mat_dups', 'mat_user', 'mat_dups', 'user_id', 'at');

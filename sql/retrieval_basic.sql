@@ -52,15 +52,18 @@ INSERT INTO retrieval_src."Labels" VALUES
 	(8, 1, '2023-12-31 00:00', true);
 
 -- The generated SQL: spine columns, then view__feature columns; one LEFT
--- JOIN per view with the TTL as an extra condition; qualified names.
+-- JOIN per view with the TTL as an extra condition; qualified names.  The
+-- limits are dated and the labels are instants: time_zone says where the
+-- days are (a date is the midnight that starts it, read in that zone; the
+-- view's column stays bare for its index, the spine side is rounded to days).
 SELECT fs.historical_features('retrieval_src."Labels"',
 							  '{retrieval_txn:spend, retrieval_profile:*, retrieval_limits:credit_limit}',
-							  'customer_id', 'label_ts');
+							  'customer_id', 'label_ts', time_zone => 'UTC');
 
 -- Strict (the default): a feature stamped at the spine instant is not used.
 --  1: txn 01-05 is at the instant, so 01-01 (10); profile 'new'; limit 01-04 (100)
---  2: txn 01-05 (20, 4.5 days old); profile 01-06 'regular'; limit 01-09 is the
---     spine's own day, so 01-04 (100)
+--  2: txn 01-05 (20, 4.5 days old); profile 01-06 'regular'; limit 01-09 starts
+--     at 01-09 00:00, before the label (12:00): 150
 --  3: txn 01-10 is 10 days old (TTL 7 days): NULL; 'regular'; 01-09 (150)
 --  4: txn 01-03 (5); customer 2 has no profile; limit 01-01 (50)
 --  5: profile 01-02 is at the instant: NULL; no txn, no limit
@@ -70,14 +73,14 @@ SELECT fs.historical_features('retrieval_src."Labels"',
 SELECT format('SELECT * FROM (%s) AS r ORDER BY label_id',
 			  fs.historical_features('retrieval_src."Labels"',
 									 '{retrieval_txn:spend, retrieval_profile:*, retrieval_limits:credit_limit}',
-									 'customer_id', 'label_ts')) \gexec
+									 'customer_id', 'label_ts', time_zone => 'UTC')) \gexec
 
 -- Non-strict: rows stamped at the spine instant count.
---  1: txn 01-05 (20); 2: limit 01-09 (150); 5: 'vip'; the rest as above.
+--  1: txn 01-05 (20); 5: 'vip'; the rest as above.
 SELECT format('SELECT * FROM (%s) AS r ORDER BY label_id',
 			  fs.historical_features('retrieval_src."Labels"',
 									 '{retrieval_txn:spend, retrieval_profile:*, retrieval_limits:credit_limit}',
-									 'customer_id', 'label_ts', strict => false)) \gexec
+									 'customer_id', 'label_ts', strict => false, time_zone => 'UTC')) \gexec
 
 -- The plan: one as-of join per view (counted, so the test does not depend
 -- on the strategy the planner picks).
@@ -96,10 +99,10 @@ END
 $$;
 SELECT retrieval_src.asof_nodes(fs.historical_features('retrieval_src."Labels"',
 													   '{retrieval_txn:spend, retrieval_profile:*, retrieval_limits:*}',
-													   'customer_id', 'label_ts'));
+													   'customer_id', 'label_ts', time_zone => 'UTC'));
 
--- A spine query (a WITH, a trailing semicolon, a spine time of type date
--- cast to each view's type: midnight of that day), and view:* expansion.
+-- A spine query (a WITH, a trailing semicolon, a spine time of type date:
+-- midnight of that day, in UTC for the timestamptz view), and view:* expansion.
 --  day 2024-01-05 for customer 1: txn strictly before midnight 01-05: 01-01
 --  (10, 1); limit strictly before day 01-05: 01-04 (100)
 --  day 2024-01-11 for customer 2: txn 01-03 is 8 days old: NULL; limit 01-01 (50)
@@ -107,7 +110,8 @@ SELECT format('SELECT * FROM (%s) AS r ORDER BY customer_id',
 			  fs.historical_features($q$WITH d(customer_id, day) AS (VALUES (1::bigint, date '2024-01-05'),
 																		   (2, date '2024-01-11'))
 										 SELECT * FROM d;$q$,
-									 '{retrieval_txn:*, retrieval_limits:*}', 'customer_id', 'day')) \gexec
+									 '{retrieval_txn:*, retrieval_limits:*}', 'customer_id', 'day',
+									 time_zone => 'UTC')) \gexec
 
 -- Pinned and latest versions.  A new definition of retrieval_txn (spend in
 -- cents) is version 2; version 1 stays queryable.

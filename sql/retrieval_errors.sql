@@ -23,6 +23,7 @@ SELECT fs.historical_features('retrieval_err.spine', NULL, 'user_id', 'ts');
 
 -- The spine: missing relation, missing columns, wrong types, bad query.
 SELECT fs.historical_features('retrieval_err.nosuch', '{retrieval_err_clicks:clicks}', 'user_id', 'ts');
+SELECT fs.historical_features('"retrieval_err"."No Such"', '{retrieval_err_clicks:clicks}', 'user_id', 'ts');
 SELECT fs.historical_features('no such table', '{retrieval_err_clicks:clicks}', 'user_id', 'ts');
 SELECT fs.historical_features('SELECT ts FROM retrieval_err.spine', '{retrieval_err_clicks:clicks}', 'user_id', 'ts');
 SELECT fs.historical_features('retrieval_err.spine', '{retrieval_err_clicks:clicks}', 'user_id', 'event_ts');

@@ -7,6 +7,11 @@
  * here.  A source is either a relation name, resolved now to a
  * schema-qualified name so that it is looked up by name each time it runs
  * (dbt rebuilds a model by renaming), or one plain SELECT statement.
+ *
+ * Registration also asks whether the source's event time is the start of a
+ * window over aggregated rows (fs_internal.source_time_truncation): such a
+ * row holds values from the whole window, so stamped at its start it would
+ * leak them to spine times inside the window (README "Materialization").
  */
 #include "postgres.h"
 
@@ -17,11 +22,17 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "parser/parsetree.h"
+#include "parser/scansup.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/elog.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/varlena.h"
 #include "utils/regproc.h"
@@ -29,6 +40,7 @@
 
 PG_FUNCTION_INFO_V1(fs_describe_source);
 PG_FUNCTION_INFO_V1(fs_check_key_type);
+PG_FUNCTION_INFO_V1(fs_source_time_truncation);
 
 /* True when the source text starts like a query rather than a name. */
 static bool
@@ -179,10 +191,15 @@ fs_describe_source(PG_FUNCTION_ARGS)
 		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 		Oid			nsp;
 
+		/*
+		 * Named as PostgreSQL names a missing relation: its parts, unquoted,
+		 * inside one pair of quotes (src may carry quotes of its own).
+		 */
 		if (!OidIsValid(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"%s\" named as the %s does not exist", src, what)));
+					 errmsg("relation \"%s\" named as the %s does not exist",
+							NameListToString(names_list), what)));
 		/* Qualified; one's own temporary schema is spelled pg_temp. */
 		nsp = get_rel_namespace(relid);
 		relation = quote_qualified_identifier(isTempNamespace(nsp) ? "pg_temp" : get_namespace_name(nsp),
@@ -257,4 +274,243 @@ fs_check_key_type(PG_FUNCTION_ARGS)
 						format_type_be(type), entity),
 				 errhint("Entity keys must be comparable and orderable, like bigint, text or uuid.")));
 	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------------
+ * Event times that are the start of an aggregation window
+ * ------------------------------------------------------------------------
+ */
+
+/* What TraceTruncation found. */
+typedef struct TimeTruncation
+{
+	const char *how;			/* "date_trunc('day')", "date_bin", "a cast to date" */
+	char	   *window;			/* the window's length as interval text, or NULL */
+	bool		aggregated;		/* some query level on the way aggregates rows */
+} TimeTruncation;
+
+/* Whether a query level collapses rows: aggregates, GROUP BY, window functions, DISTINCT. */
+static bool
+QueryAggregates(Query *query)
+{
+	return query->hasAggs || query->groupClause != NIL || query->groupingSets != NIL ||
+		query->hasWindowFuncs || query->distinctClause != NIL;
+}
+
+/* The length of a date_trunc unit, as interval text (NULL if unknown). */
+static char *
+TruncUnitLength(Node *unit)
+{
+	char	   *lower;
+	int			type;
+	int			val = 0;
+
+	if (!IsA(unit, Const) || ((Const *) unit)->constisnull || ((Const *) unit)->consttype != TEXTOID)
+		return NULL;
+	lower = TextDatumGetCString(((Const *) unit)->constvalue);
+	lower = downcase_truncate_identifier(lower, strlen(lower), false);
+	type = DecodeUnits(0, lower, &val);
+	if (type != UNITS)
+		return NULL;
+	switch (val)
+	{
+		case DTK_MICROSEC:
+			return "1 microsecond";
+		case DTK_MILLISEC:
+			return "1 millisecond";
+		case DTK_SECOND:
+			return "1 second";
+		case DTK_MINUTE:
+			return "1 minute";
+		case DTK_HOUR:
+			return "1 hour";
+		case DTK_DAY:
+			return "1 day";
+		case DTK_WEEK:
+			return "7 days";
+		case DTK_MONTH:
+			return "1 month";
+		case DTK_QUARTER:
+			return "3 months";
+		case DTK_YEAR:
+			return "1 year";
+		case DTK_DECADE:
+			return "10 years";
+		case DTK_CENTURY:
+			return "100 years";
+		case DTK_MILLENNIUM:
+			return "1000 years";
+	}
+	return NULL;
+}
+
+/*
+ * Follows the expression of an output column down to where its value is
+ * computed: through casts, AT TIME ZONE, and columns of subqueries, views
+ * (the query is rewritten), CTEs and joins.  Returns true when it is a
+ * truncation of a time (date_trunc, date_bin, a cast to date), filling *t;
+ * t->aggregated tells whether a query level on the way collapses rows.
+ */
+static bool
+TraceTruncation(Query *query, Node *expr, TimeTruncation *t)
+{
+	if (QueryAggregates(query))
+		t->aggregated = true;
+	for (;;)
+	{
+		if (expr == NULL)
+			return false;
+		if (IsA(expr, RelabelType))
+		{
+			expr = (Node *) ((RelabelType *) expr)->arg;
+			continue;
+		}
+		if (IsA(expr, FuncExpr))
+		{
+			FuncExpr   *f = (FuncExpr *) expr;
+
+			switch (f->funcid)
+			{
+				case F_DATE_TRUNC_TEXT_TIMESTAMPTZ:
+				case F_DATE_TRUNC_TEXT_TIMESTAMP:
+				case F_DATE_TRUNC_TEXT_TIMESTAMPTZ_TEXT:
+					t->window = TruncUnitLength(linitial(f->args));
+					t->how = "date_trunc";
+					return true;
+				case F_DATE_BIN_INTERVAL_TIMESTAMP_TIMESTAMP:
+				case F_DATE_BIN_INTERVAL_TIMESTAMPTZ_TIMESTAMPTZ:
+					{
+						Node	   *stride = linitial(f->args);
+
+						if (IsA(stride, Const) && !((Const *) stride)->constisnull)
+							t->window = DatumGetCString(DirectFunctionCall1(interval_out,
+																			((Const *) stride)->constvalue));
+						t->how = "date_bin";
+						return true;
+					}
+				case F_DATE_TIMESTAMPTZ:
+				case F_DATE_TIMESTAMP:
+					t->window = "1 day";
+					t->how = "a cast to date";
+					return true;
+				case F_TIMEZONE_TEXT_TIMESTAMPTZ:
+				case F_TIMEZONE_TEXT_TIMESTAMP:
+					expr = lsecond(f->args);
+					continue;
+			}
+			/* other casts between time types keep what they convert */
+			if ((f->funcformat == COERCE_IMPLICIT_CAST || f->funcformat == COERCE_EXPLICIT_CAST) &&
+				list_length(f->args) >= 1)
+			{
+				expr = linitial(f->args);
+				continue;
+			}
+			return false;
+		}
+		if (IsA(expr, Var))
+		{
+			Var		   *var = (Var *) expr;
+			RangeTblEntry *rte;
+
+			if (var->varlevelsup != 0 || var->varattno <= 0 ||
+				var->varno < 1 || var->varno > list_length(query->rtable))
+				return false;
+			rte = rt_fetch(var->varno, query->rtable);
+			if (rte->rtekind == RTE_JOIN)
+			{
+				if (var->varattno > list_length(rte->joinaliasvars))
+					return false;
+				expr = list_nth(rte->joinaliasvars, var->varattno - 1);
+				continue;
+			}
+			if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_CTE)
+			{
+				Query	   *sub = NULL;
+				TargetEntry *te;
+
+				if (rte->rtekind == RTE_SUBQUERY)
+					sub = rte->subquery;
+				else if (rte->ctelevelsup == 0)
+				{
+					ListCell   *lc;
+
+					foreach(lc, query->cteList)
+					{
+						CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+						if (strcmp(cte->ctename, rte->ctename) == 0 && IsA(cte->ctequery, Query))
+							sub = (Query *) cte->ctequery;
+					}
+				}
+				if (sub == NULL || sub->commandType != CMD_SELECT)
+					return false;
+				te = get_tle_by_resno(sub->targetList, var->varattno);
+				if (te == NULL || te->resjunk)
+					return false;
+				return TraceTruncation(sub, (Node *) te->expr, t);
+			}
+			return false;
+		}
+		return false;
+	}
+}
+
+/*
+ * fs_internal.source_time_truncation(query text, ts_column text, OUT how
+ * text, OUT window_length interval): when the column ts_column of a
+ * feature view's source query is a truncated time (date_trunc, date_bin, a
+ * cast to date) and some level of the query aggregates rows (aggregates,
+ * GROUP BY, window functions, DISTINCT), how it is truncated and the length
+ * of the window when known; NULLs otherwise.  The query is parsed, analyzed
+ * and rewritten (views expanded) as the caller, in the current search_path.
+ */
+Datum
+fs_source_time_truncation(PG_FUNCTION_ARGS)
+{
+	char	   *src = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *column = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	List	   *raw;
+	List	   *queries;
+	Query	   *query;
+	ListCell   *lc;
+	TimeTruncation t = {NULL, NULL, false};
+	bool		found = false;
+	TupleDesc	desc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	raw = raw_parser(src, RAW_PARSE_DEFAULT);
+	if (list_length(raw) == 1)
+	{
+		queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw), src, NULL, 0, NULL);
+		query = list_length(queries) == 1 ? linitial_node(Query, queries) : NULL;
+		if (query != NULL && query->commandType == CMD_SELECT && query->utilityStmt == NULL)
+		{
+			foreach(lc, query->targetList)
+			{
+				TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+				if (!te->resjunk && te->resname != NULL && strcmp(te->resname, column) == 0)
+				{
+					found = TraceTruncation(query, (Node *) te->expr, &t);
+					break;
+				}
+			}
+		}
+	}
+	if (found && t.aggregated)
+	{
+		values[0] = CStringGetTextDatum(t.how);
+		nulls[0] = false;
+		if (t.window != NULL)
+		{
+			values[1] = DirectFunctionCall3(interval_in, CStringGetDatum(t.window),
+											ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+			nulls[1] = false;
+		}
+	}
+	desc = BlessTupleDesc(desc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

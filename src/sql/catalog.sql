@@ -12,7 +12,8 @@ SELECT v.name, vv.version, v.entity, vv.key_column, vv.key_type, vv.ts_column, v
 	   vv.version = (SELECT pg_catalog.max(x.version) FROM fs.view_versions x WHERE x.view_name = v.name) AS is_latest,
 	   vv.history_relid AS history_relation,
 	   vv.online_relid AS online_relation,
-	   v.owner_role
+	   v.owner_role,
+	   vv.available_after
   FROM fs.views v
   JOIN fs.view_versions vv ON vv.view_name = v.name;
 COMMENT ON VIEW fs.feature_views IS
@@ -149,10 +150,12 @@ CREATE OR REPLACE FUNCTION fs_internal.register_feature_view(
 	owner text,
 	tags text[],
 	feature_descriptions jsonb,
+	available_after interval,
 	search_path text
 ) RETURNS int
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
+SET intervalstyle = postgres	-- intervals in messages read the same under any style
 AS $$
 DECLARE
 	e fs.entities;
@@ -167,6 +170,8 @@ DECLARE
 	i int;
 	dup text;
 	token bigint;
+	trunc_how text;
+	trunc_window interval;
 BEGIN
 	PERFORM fs_internal.check_name('feature view', name);
 	IF entity IS NULL OR source IS NULL OR key_column IS NULL OR ts_column IS NULL THEN
@@ -178,6 +183,14 @@ BEGIN
 	END IF;
 	IF schedule IS NOT NULL AND schedule <= interval '0' THEN
 		RAISE EXCEPTION 'schedule of feature view "%" must be positive', name USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF available_after < interval '0' THEN
+		RAISE EXCEPTION 'available_after of feature view "%" must not be negative', name
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'It is how long after its event time a row''s values are known.';
+	END IF;
+	IF available_after = interval '0' THEN
+		available_after := NULL;	-- the same definition as none
 	END IF;
 	IF feature_descriptions IS NOT NULL AND jsonb_typeof(feature_descriptions) <> 'object' THEN
 		RAISE EXCEPTION 'feature_descriptions of feature view "%" must be a JSON object', name
@@ -205,6 +218,10 @@ BEGIN
 	-- Plan the source as the caller, in the caller's schemas, and check its columns.
 	token := fs_internal.begin_user_sql(NULL, register_feature_view.search_path);
 	src := fs_internal.describe_source(format('source of feature view "%s"', name), source);
+	IF available_after IS NULL AND ts_column = ANY (src.column_names) THEN
+		SELECT t.how, t.window_length INTO trunc_how, trunc_window
+		  FROM fs_internal.source_time_truncation(src.query, ts_column) t;
+	END IF;
 	PERFORM fs_internal.end_user_sql(token);
 	key_pos := array_position(src.column_names, key_column);
 	IF key_pos IS NULL THEN
@@ -232,10 +249,22 @@ BEGIN
 		RAISE EXCEPTION 'feature view "%" uses column "%" as both key and timestamp', name, key_column
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- A date plus available_after must be a date again: whole days (24 hours count as one).
+	IF ts_t = 'date'::regtype AND available_after IS NOT NULL
+	   AND date_trunc('day', justify_hours(available_after)) <> justify_hours(available_after) THEN
+		RAISE EXCEPTION 'available_after of feature view "%" must be whole days: its event times are dates', name
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('available_after is %s.', available_after),
+				  HINT = 'Give a whole number of days, or make the event time a timestamp.';
+	END IF;
 	SELECT c INTO dup FROM unnest(src.column_names) c GROUP BY c HAVING count(*) > 1 LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'source of feature view "%" has more than one column named "%"', name, dup
 			USING ERRCODE = 'duplicate_column';
+	END IF;
+	IF 'fs_batch' = ANY (src.column_names) THEN
+		RAISE EXCEPTION 'source of feature view "%" has a column named "fs_batch"', name
+			USING ERRCODE = 'duplicate_column', HINT = 'That name is reserved for materialization; rename it.';
 	END IF;
 	FOR i IN 1 .. coalesce(array_length(src.column_names, 1), 0) LOOP
 		CONTINUE WHEN i = key_pos OR i = ts_pos;
@@ -267,12 +296,24 @@ BEGIN
 				  HINT = 'Every column other than the key and timestamp is a feature.';
 	END IF;
 
+	-- A window's aggregate stamped at the window's start holds values from all
+	-- of it: a spine time inside the window would see its future.
+	IF trunc_how IS NOT NULL THEN
+		RAISE NOTICE 'event time "%" of feature view "%" is the start of a %window (%) over aggregated rows',
+			ts_column, name, coalesce(trunc_window::text || ' ', ''), trunc_how
+			USING DETAIL = 'A row stamped at the start of its window holds values from the whole window, '
+						   'so a spine time inside the window would see values from its future.',
+				  HINT = format('Register it with available_after => %s, so that rows are stamped when their window ends.',
+								coalesce(quote_literal(trunc_window::text), 'the length of the window'));
+	END IF;
+
 	RETURN fs_internal.write('register_version', name, e.name, source, src.query::text, search_path, key_column,
 							 ts_column, ts_t, ttl, schedule, description, owner, tags, feature_descriptions,
-							 feat_names, feat_types);
+							 feat_names, feat_types, available_after);
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb, text) IS
+COMMENT ON FUNCTION fs_internal.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb,
+	interval, text) IS
 	'internal: fs.register_feature_view with the schemas the source resolves in';
 
 -- Records a registration: metadata in place, and a new version with its
@@ -284,7 +325,7 @@ COMMENT ON FUNCTION fs_internal.register_feature_view(text, text, text, text, te
 CREATE OR REPLACE FUNCTION fs_internal.w_register_version(
 	caller regrole, name text, entity text, source text, query text, search_path text, key_column text,
 	ts_column text, ts_type regtype, ttl interval, schedule interval, description text, owner text, tags text[],
-	feature_descriptions jsonb, feat_names text[], feat_types regtype[]
+	feature_descriptions jsonb, feat_names text[], feat_types regtype[], available_after interval
 ) RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog
@@ -347,6 +388,7 @@ BEGIN
 		   AND latest.ts_column = w_register_version.ts_column
 		   AND latest.key_type = e.key_type AND latest.ts_type = w_register_version.ts_type
 		   AND latest.ttl IS NOT DISTINCT FROM w_register_version.ttl
+		   AND latest.available_after IS NOT DISTINCT FROM w_register_version.available_after
 		   AND (SELECT array_agg(f.name ORDER BY f.position) FROM fs.view_features f
 				 WHERE f.view_name = v.name AND f.version = latest.version) = feat_names
 		   AND (SELECT array_agg(f.type ORDER BY f.position) FROM fs.view_features f
@@ -358,14 +400,16 @@ BEGIN
 	n := v.last_version + 1;
 	UPDATE fs.views x SET last_version = n, updated_at = now() WHERE x.name = v.name;
 
-	-- Storage: history (unique on key and event time) and online (one row per key).
+	-- Storage: history (append-only and bitemporal: unique on key, event time
+	-- and created time; its index serves the as-of join, and orders the rows of
+	-- one event time by creation) and online (one row per key).
 	hist := fs_internal.storage_name(name, n, '');
 	onl := fs_internal.storage_name(name, n, '_online');
 	FOR i IN 1 .. cardinality(feat_names) LOOP
 		cols := cols || format(', %I %s', feat_names[i], format_type(feat_types[i], NULL));
 	END LOOP;
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s NOT NULL, %I %s NOT NULL, '
-				   'fs_created_at timestamptz NOT NULL DEFAULT pg_catalog.now()%s, PRIMARY KEY (%I, %I))',
+				   'fs_created_at timestamptz NOT NULL DEFAULT pg_catalog.now()%s, PRIMARY KEY (%I, %I, fs_created_at))',
 				   hist, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_type, NULL), cols,
 				   key_column, ts_column);
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s PRIMARY KEY, %I %s NOT NULL, '
@@ -380,18 +424,19 @@ BEGIN
 
 	INSERT INTO fs.view_versions (view_name, version, source, source_query, search_path, key_column, key_type,
 								  ts_column, ts_type, ttl, history_table, online_table, history_relid, online_relid,
-								  created_by)
+								  created_by, available_after)
 	VALUES (v.name, n, source, query, search_path, key_column, e.key_type, ts_column, ts_type, ttl, hist, onl,
-			format('fs_data.%I', hist)::regclass, format('fs_data.%I', onl)::regclass, fs_internal.role_name(caller));
+			format('fs_data.%I', hist)::regclass, format('fs_data.%I', onl)::regclass, fs_internal.role_name(caller),
+			available_after);
 	INSERT INTO fs.view_features (view_name, version, position, name, type)
 	SELECT v.name, n, o, f, t FROM unnest(feat_names, feat_types) WITH ORDINALITY AS u(f, t, o);
 	RETURN n;
 END;
 $$;
 REVOKE ALL ON FUNCTION fs_internal.w_register_version(regrole, text, text, text, text, text, text, text, regtype, interval,
-	interval, text, text, text[], jsonb, text[], regtype[]) FROM PUBLIC;
+	interval, text, text, text[], jsonb, text[], regtype[], interval) FROM PUBLIC;
 COMMENT ON FUNCTION fs_internal.w_register_version(regrole, text, text, text, text, text, text, text, regtype, interval,
-	interval, text, text, text[], jsonb, text[], regtype[]) IS
+	interval, text, text, text[], jsonb, text[], regtype[], interval) IS
 	'internal catalog operation: records a registration, creating a version and its storage when the definition changed';
 
 -- The public entry point captures the caller's schemas: names in the source
@@ -408,15 +453,18 @@ CREATE OR REPLACE FUNCTION fs.register_feature_view(
 	description text DEFAULT NULL,
 	owner text DEFAULT NULL,
 	tags text[] DEFAULT NULL,
-	feature_descriptions jsonb DEFAULT NULL
+	feature_descriptions jsonb DEFAULT NULL,
+	available_after interval DEFAULT NULL
 ) RETURNS int
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
-	SELECT fs_internal.register_feature_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+	SELECT fs_internal.register_feature_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
 		fs_internal.definition_search_path(pg_catalog.format('feature view "%s"', $1), pg_catalog.current_schemas(false)))
 $$;
-COMMENT ON FUNCTION fs.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb) IS
-	'registers a feature view; returns the new version, or the latest one when the definition is unchanged';
+COMMENT ON FUNCTION fs.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb,
+	interval) IS
+	'registers a feature view; returns the new version, or the latest one when the definition is unchanged; '
+	'available_after stamps rows at event time + that interval, when their values are known';
 
 CREATE OR REPLACE FUNCTION fs_internal.w_drop_feature_view(caller regrole, name text, version int, cascade boolean)
 RETURNS bigint

@@ -82,13 +82,13 @@ BEGIN
 	EXECUTE format(
 		'SELECT count(*) FILTER (WHERE %1$s <@ $1), count(*) FILTER (WHERE %1$s <@ $2), ARRAY[%2$s], ARRAY[%3$s] '
 		'  FROM %4$s WHERE %1$s <@ $1 OR %1$s <@ $2',
-		ts, substr(refs, 3), substr(curs, 3), fs_internal.storage_rel(vv, false))
+		ts, substr(refs, 3), substr(curs, 3), fs_internal.history_rows(vv))
 		INTO ref_rows, cur_rows, ref_profiles, cur_profiles
 		USING reference, current;
 	-- an empty window: nothing to compare, and a notice rather than rows of NULLs
 	IF ref_rows = 0 OR cur_rows = 0 THEN
 		EXECUTE format('SELECT count(*) AS n, min(%1$s) AS first, max(%1$s) AS last FROM %2$s',
-					   ts, fs_internal.storage_rel(vv, false)) INTO span;
+					   ts, fs_internal.history_rows(vv)) INTO span;
 		RAISE NOTICE 'drift_report: % % no rows of feature view "%" version %, so there is nothing to compare',
 			concat_ws(' and ',
 					  CASE WHEN ref_rows = 0 THEN 'the reference window '
@@ -297,7 +297,7 @@ BEGIN
 		'       LATERAL (VALUES %4$s) p(feature, profile) '
 		' WHERE NOT EXISTS (SELECT FROM fs.drift_profiles x WHERE x.view_name = $1 AND x.version = $2 '
 		'                     AND x.feature = p.feature AND x.day = d.day)',
-		ts, cols, fs_internal.storage_rel(vv, false), pairs)
+		ts, cols, fs_internal.history_rows(vv), pairs)
 		USING vv.view_name, vv.version, first, before;
 	GET DIAGNOSTICS done = ROW_COUNT;
 	RETURN done;

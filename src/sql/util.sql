@@ -314,3 +314,44 @@ END;
 $$;
 COMMENT ON FUNCTION fs_internal.check_source_columns(fs.view_versions, text[], regtype[]) IS
 	'internal: errors when a version''s source no longer yields its recorded columns and types';
+
+-- Whether a source's event time is the start of a window over aggregated
+-- rows (src/catalog.c): registration suggests available_after then.
+CREATE OR REPLACE FUNCTION fs_internal.source_time_truncation(query text, ts_column text,
+	OUT how text, OUT window_length interval)
+	AS 'MODULE_PATHNAME', 'fs_source_time_truncation' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION fs_internal.source_time_truncation(text, text) IS
+	'internal: how a source query''s event time column truncates a time (date_trunc, date_bin, a cast to date) when the query aggregates rows, and the window''s length; NULLs otherwise';
+
+-- Whether materialization has revised rows of a version's history (written a
+-- second row for a key and event time), as its runs recorded.
+CREATE OR REPLACE FUNCTION fs_internal.history_revised(view text, version int) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+	SELECT EXISTS (SELECT FROM fs.materialization_runs r
+					WHERE r.view_name = history_revised.view AND r.version = history_revised.version
+					  AND r.rows_revised > 0)
+$$;
+COMMENT ON FUNCTION fs_internal.history_revised(text, int) IS
+	'internal: whether a run has written a revision (a second row for a key and event time) into a version''s history';
+
+-- The current rows of a version's history, as a FROM item: the newest created
+-- row of each key and event time (the table itself while nothing was revised).
+CREATE OR REPLACE FUNCTION fs_internal.history_rows(vv fs.view_versions) RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	rel regclass := fs_internal.storage_rel(vv, false);
+BEGIN
+	IF NOT fs_internal.history_revised(vv.view_name, vv.version) THEN
+		RETURN rel::text;
+	END IF;
+	RETURN format('(SELECT * FROM %1$s AS h WHERE NOT EXISTS (SELECT FROM %1$s AS n WHERE n.%2$I = h.%2$I '
+				  'AND n.%3$I = h.%3$I AND n.fs_created_at > h.fs_created_at)) AS fs_history',
+				  rel, vv.key_column, vv.ts_column);
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.history_rows(fs.view_versions) IS
+	'internal: a version''s history as a FROM item holding the newest created row of each key and event time';

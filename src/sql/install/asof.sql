@@ -129,3 +129,42 @@ COMMENT ON FUNCTION fs_internal.asof_gt(numeric, numeric) IS 'implementation mar
 CREATE OPERATOR pg_catalog.@> (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = fs_internal.asof_gt,
     RESTRICT = fs_internal.asof_restrict_sel, JOIN = fs_internal.asof_join_sel);
 COMMENT ON OPERATOR pg_catalog.@> (numeric, numeric) IS 'as-of join: match the feature row with the greatest feature time < spine time';
+
+-- Different time types on the two sides (README "One rule for event times"):
+-- PostgreSQL would resolve "timestamptz @> date" through an implicit cast of
+-- the date at midnight in the session's time zone.  Every pair of different
+-- time types has its own operators whose functions refuse when the query is
+-- planned (src/time_rule.c), with a hint naming the explicit form.  Their
+-- functions live in pg_catalog: the planner takes an operator whose function
+-- is in fs or fs_internal for an as-of join.
+CREATE FUNCTION fs_internal.mixed_time_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'fs_mixed_time_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION fs_internal.mixed_time_support(internal) IS
+    'planner support of the as-of operators between different time types: refuses them when a query is planned';
+DO $$
+DECLARE
+	p record;
+BEGIN
+	FOR p IN
+		SELECT s.t AS spine, f.t AS feature, o.op, o.fn, o.what
+		  FROM unnest(ARRAY['timestamptz', 'timestamp', 'date']) WITH ORDINALITY AS s(t, i),
+			   unnest(ARRAY['timestamptz', 'timestamp', 'date']) WITH ORDINALITY AS f(t, i),
+			   (VALUES ('@>=', 'fs_mixed_time_ge', '<='), ('@>', 'fs_mixed_time_gt', '<')) AS o(op, fn, what)
+		 WHERE s.t <> f.t
+		 ORDER BY s.i, f.i, o.op DESC
+	LOOP
+		EXECUTE format('CREATE FUNCTION pg_catalog.%I(spine_ts %s, feature_ts %s) RETURNS boolean '
+					   'AS %L, %L LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE '
+					   'SUPPORT fs_internal.mixed_time_support',
+					   p.fn, p.spine, p.feature, 'MODULE_PATHNAME', 'fs_mixed_time');
+		EXECUTE format('COMMENT ON FUNCTION pg_catalog.%I(%s, %s) IS %L', p.fn, p.spine, p.feature,
+					   format('feature_store: refuses operator %s between %s and %s (cast one side explicitly)',
+							  p.op, p.spine, p.feature));
+		EXECUTE format('CREATE OPERATOR pg_catalog.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = pg_catalog.%I)',
+					   p.op, p.spine, p.feature, p.fn);
+		EXECUTE format('COMMENT ON OPERATOR pg_catalog.%s (%s, %s) IS %L', p.op, p.spine, p.feature,
+					   format('as-of join between different time types: refused, cast one side explicitly '
+							  '(feature time %s spine time)', p.what));
+	END LOOP;
+END;
+$$;

@@ -44,6 +44,7 @@ CREATE TABLE fs.view_versions (
 	created_by name NOT NULL DEFAULT current_user,
 	history_relid regclass,		-- the storage tables, by OID (0.3)
 	online_relid regclass,
+	available_after interval,	-- rows are stamped at event time + this (0.3)
 	PRIMARY KEY (view_name, version)
 );
 COMMENT ON TABLE fs.view_versions IS 'immutable feature view versions: definition and storage tables';
@@ -74,7 +75,8 @@ CREATE TABLE fs.materialization_runs (
 	status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
 	error text,
 	trigger text NOT NULL DEFAULT 'manual',
-	run_by name NOT NULL DEFAULT current_user
+	run_by name NOT NULL DEFAULT current_user,
+	rows_revised bigint			-- history rows that revise an existing key and event time (0.3)
 );
 CREATE INDEX ON fs.materialization_runs (view_name, version, started_at);
 COMMENT ON TABLE fs.materialization_runs IS 'every materialization run: window, rows, duration, status and error';

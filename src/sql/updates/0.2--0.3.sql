@@ -88,6 +88,134 @@ DROP POLICY read_all ON fs.drift_alerts;
 -- run_drift_monitors reports each monitor's error: a new result column.
 DROP FUNCTION fs.run_drift_monitors(timestamptz);
 
+-- Different time types on the two sides (README "One rule for event times"):
+-- PostgreSQL would resolve "timestamptz @> date" through an implicit cast of
+-- the date at midnight in the session's time zone.  Every pair of different
+-- time types has its own operators whose functions refuse when the query is
+-- planned (src/time_rule.c), with a hint naming the explicit form.  Their
+-- functions live in pg_catalog: the planner takes an operator whose function
+-- is in fs or fs_internal for an as-of join.
+CREATE FUNCTION fs_internal.mixed_time_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'fs_mixed_time_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION fs_internal.mixed_time_support(internal) IS
+    'planner support of the as-of operators between different time types: refuses them when a query is planned';
+DO $$
+DECLARE
+	p record;
+BEGIN
+	FOR p IN
+		SELECT s.t AS spine, f.t AS feature, o.op, o.fn, o.what
+		  FROM unnest(ARRAY['timestamptz', 'timestamp', 'date']) WITH ORDINALITY AS s(t, i),
+			   unnest(ARRAY['timestamptz', 'timestamp', 'date']) WITH ORDINALITY AS f(t, i),
+			   (VALUES ('@>=', 'fs_mixed_time_ge', '<='), ('@>', 'fs_mixed_time_gt', '<')) AS o(op, fn, what)
+		 WHERE s.t <> f.t
+		 ORDER BY s.i, f.i, o.op DESC
+	LOOP
+		EXECUTE format('CREATE FUNCTION pg_catalog.%I(spine_ts %s, feature_ts %s) RETURNS boolean '
+					   'AS %L, %L LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE '
+					   'SUPPORT fs_internal.mixed_time_support',
+					   p.fn, p.spine, p.feature, 'MODULE_PATHNAME', 'fs_mixed_time');
+		EXECUTE format('COMMENT ON FUNCTION pg_catalog.%I(%s, %s) IS %L', p.fn, p.spine, p.feature,
+					   format('feature_store: refuses operator %s between %s and %s (cast one side explicitly)',
+							  p.op, p.spine, p.feature));
+		EXECUTE format('CREATE OPERATOR pg_catalog.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = pg_catalog.%I)',
+					   p.op, p.spine, p.feature, p.fn);
+		EXECUTE format('COMMENT ON OPERATOR pg_catalog.%s (%s, %s) IS %L', p.op, p.spine, p.feature,
+					   format('as-of join between different time types: refused, cast one side explicitly '
+							  '(feature time %s spine time)', p.what));
+	END LOOP;
+END;
+$$;
+
+-- Retrieval takes time_zone: the zone timestamps and dates are in where they
+-- meet timestamptz (README "One rule for event times").
+DROP FUNCTION fs.historical_features(text, fs.feature_ref[], text, text, boolean, boolean);
+DROP FUNCTION fs_internal.historical_features(text, fs.feature_ref[], text, text, boolean, boolean, text);
+
+-- Event time means "known at": a version may shift its rows by
+-- available_after (README "Materialization"), a new argument of registration.
+ALTER TABLE fs.view_versions ADD COLUMN available_after interval;
+DROP FUNCTION fs.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb);
+DROP FUNCTION fs_internal.register_feature_view(text, text, text, text, text, interval, interval, text, text, text[], jsonb,
+	text);
+
+-- History is append-only and bitemporal: a changed value for an existing key
+-- and event time is a new row with its own created time, so the primary key
+-- of every existing history table becomes (key, event time, fs_created_at).
+DO $$
+DECLARE
+	vv record;
+	pk name;
+BEGIN
+	FOR vv IN SELECT x.history_relid, x.key_column, x.ts_column FROM fs.view_versions x
+			   WHERE x.history_relid IS NOT NULL LOOP
+		SELECT k.conname INTO pk FROM pg_catalog.pg_constraint k
+		 WHERE k.conrelid = vv.history_relid AND k.contype = 'p';
+		IF pk IS NOT NULL THEN
+			EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', vv.history_relid, pk);
+		END IF;
+		EXECUTE pg_catalog.format('ALTER TABLE %s ADD PRIMARY KEY (%I, %I, fs_created_at)', vv.history_relid,
+								  vv.key_column, vv.ts_column);
+	END LOOP;
+END;
+$$;
+
+-- A run records how many of the history rows it wrote revise an existing key
+-- and event time (retrieval then breaks ties on event time by created time).
+ALTER TABLE fs.materialization_runs ADD COLUMN rows_revised bigint;
+-- The background worker (install/worker.sql): per-view options, per-version
+-- state, and the process that runs a scheduled run.
+-- Options of a feature view for the worker, set by its owner with
+-- fs.set_feature_view_options, fs.pause_feature_view and
+-- fs.resume_feature_view.  A NULL option takes its default
+-- (fs_internal.version_schedule, src/sql/worker.sql, says which).
+CREATE TABLE fs.view_options (
+	view_name text PRIMARY KEY REFERENCES fs.views (name) ON DELETE CASCADE,
+	paused boolean NOT NULL DEFAULT false,
+	lateness interval CHECK (lateness >= interval '0'),
+	reconcile_every interval CHECK (reconcile_every > interval '0'),
+	expected_freshness interval CHECK (expected_freshness > interval '0'),
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE fs.view_options IS
+	'worker options of a feature view: paused, allowed lateness, full reconciliation period, expected freshness (NULL: default)';
+
+-- What the worker knows about each version it keeps fresh.
+CREATE TABLE fs.view_state (
+	view_name text NOT NULL,
+	version int NOT NULL,
+	high_water timestamptz,				-- newest event time materialized by a worker run
+	last_success_at timestamptz,		-- start of the last successful worker run
+	last_full_at timestamptz,			-- start of the last successful full (windowless) run
+	last_run_id bigint,
+	last_duration interval,
+	consecutive_failures int NOT NULL DEFAULT 0,
+	next_attempt_at timestamptz,		-- after a failure: not retried before this
+	last_error text,
+	last_error_at timestamptz,
+	runs_total bigint NOT NULL DEFAULT 0,	-- worker runs finished (for fs.metrics())
+	failures_total bigint NOT NULL DEFAULT 0,
+	rows_written_total bigint NOT NULL DEFAULT 0,
+	PRIMARY KEY (view_name, version),
+	FOREIGN KEY (view_name, version) REFERENCES fs.view_versions (view_name, version) ON DELETE CASCADE
+);
+COMMENT ON TABLE fs.view_state IS
+	'worker state of each feature view version: high-water mark, last success, failures and retry time, counters';
+
+-- A worker run records the process that runs it, so that a run left
+-- "running" by a crash is recognised.
+ALTER TABLE fs.materialization_runs ADD COLUMN pid int;
+CREATE INDEX materialization_runs_running ON fs.materialization_runs (view_name, version) WHERE status = 'running';
+
+SELECT pg_catalog.pg_extension_config_dump('fs.view_options', '');
+SELECT pg_catalog.pg_extension_config_dump('fs.view_state', '');
+
+-- Read by everyone, written only through the extension's operations.
+GRANT SELECT ON fs.view_options, fs.view_state TO PUBLIC;
+ALTER TABLE fs.view_options ENABLE ROW LEVEL SECURITY;
+ALTER TABLE fs.view_state ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read_all ON fs.view_options FOR SELECT USING (true);
+CREATE POLICY read_all ON fs.view_state FOR SELECT USING (true);
 -- Training sets (0.3): the objects of src/sql/install/training_set.sql, for the 0.2--0.3 upgrade
 -- step (src/sql/updates/0.2--0.3.sql).  Append this block to that file as it is.
 -- A training set is a name; each creation is a new, immutable version.
@@ -113,6 +241,7 @@ CREATE TABLE fs.training_set_versions (
 	ts_column text NOT NULL,
 	strict boolean NOT NULL,
 	known_at boolean NOT NULL,
+	time_zone text,
 	split jsonb,
 	description text,
 	retrieval_sql text NOT NULL,
