@@ -151,6 +151,19 @@ SELECT fs.create_training_set('ts_time', 'ts_src.labels', '{ts_txn@1:n_txn}', 'c
 SELECT split_rows FROM fs.training_sets WHERE name = 'ts_time';
 SELECT split, min(label_ts), max(label_ts), count(*) FROM fs_data.ts_time_v1_training GROUP BY 1 ORDER BY 2;
 
+-- A spine time of type timestamp takes time_zone, as in fs.historical_features
+-- (recorded with the version), and a time split reads its starts as values
+-- of the spine time's type.
+SELECT fs.create_training_set('ts_tz', 'SELECT customer_id, (label_ts AT TIME ZONE ''UTC'') AS label_local FROM ts_src.labels',
+							  '{ts_txn@1:n_txn}', 'customer_id', 'label_local');
+SELECT fs.create_training_set('ts_tz', 'SELECT customer_id, (label_ts AT TIME ZONE ''UTC'') AS label_local FROM ts_src.labels',
+							  '{ts_txn@1:n_txn}', 'customer_id', 'label_local', time_zone => 'UTC',
+							  split => '{"by": "time", "early": "-infinity", "late": "2024-01-20"}');
+SELECT options ->> 'time_zone' AS time_zone, split_rows FROM fs.training_sets WHERE name = 'ts_tz';
+SELECT fs.create_training_set('ts_tz', 'SELECT customer_id, label_ts::date AS label_day FROM ts_src.labels',
+							  '{ts_txn@1:n_txn}', 'customer_id', 'label_day', time_zone => 'UTC',
+							  split => '{"by": "time", "early": "-infinity", "mid": "2024-01-20 06:00", "late": "2024-01-20 18:00"}');
+
 -- Split definitions are checked.
 SELECT fs.create_training_set('ts_bad', 'ts_src.labels', '{ts_txn@1:n_txn}', 'customer_id', 'label_ts', split => '[0.5]');
 SELECT fs.create_training_set('ts_bad', 'ts_src.labels', '{ts_txn@1:n_txn}', 'customer_id', 'label_ts',
@@ -219,12 +232,14 @@ SELECT fs.drop_training_set('ts_churn');
 -- after a chunk group of 16384 rows was written: the index-probe as-of join
 -- streams the spine in its order) leaves nothing behind.
 SET feature_store.asof_strategy = 'index_probe';
+SET jit = off;	-- JIT prints DEBUG lines of its own
 SET client_min_messages = debug1;
 SELECT fs.create_training_set('ts_fail',
 	'SELECT (g % 20 + 1)::bigint AS customer_id, timestamptz ''2024-01-15'' + g * interval ''1 second'' AS label_ts,
 			1 / (g - 20000) AS x
 	   FROM generate_series(1, 30000) g', '{ts_txn@1:n_txn}', 'customer_id', 'label_ts');
 SET client_min_messages = warning;
+RESET jit;
 RESET feature_store.asof_strategy;
 SELECT (SELECT count(*) FROM fs.training_set_names WHERE name = 'ts_fail') AS names,
 	   (SELECT count(*) FROM fs.training_set_versions WHERE name = 'ts_fail') AS versions,

@@ -35,6 +35,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/date.h"
 #include "utils/timestamp.h"
 
 #include "training_set.h"
@@ -95,7 +96,8 @@ typedef struct TsBuilder
 	Datum	   *split_names;	/* text */
 	uint64	   *split_hash;
 	float8	   *split_bounds;	/* hash: cumulative fractions */
-	TimestampTz *split_starts;	/* time: ascending starts */
+	Datum	   *split_start_texts;	/* time: ascending starts, as given (text) */
+	int64	   *split_starts;	/* and as values of the spine time's type */
 	uint64		split_seed;
 	TsColumnBuffer scratch;		/* to hash a key the way it is stored */
 
@@ -319,24 +321,15 @@ row_split(TsBuilder *b, Datum *values, bool *isnull)
 	}
 	if (b->split_kind == TS_SPLIT_TIME)
 	{
-		Datum		ts = values[b->ts_col];
+		int64		ts;
 
 		if (isnull[b->ts_col])
 			return 0;
+		/* dates, timestamps and their infinities order as their integers */
+		ts = b->ts_type == DATEOID ? DatumGetDateADT(values[b->ts_col]) : DatumGetInt64(values[b->ts_col]);
 		for (s = b->nsplits - 1; s > 0; s--)
-		{
-			int			cmp;
-			Datum		start = TimestampTzGetDatum(b->split_starts[s]);
-
-			if (b->ts_type == TIMESTAMPTZOID)
-				cmp = DatumGetInt32(DirectFunctionCall2(timestamp_cmp, ts, start));
-			else if (b->ts_type == TIMESTAMPOID)
-				cmp = DatumGetInt32(DirectFunctionCall2(timestamp_cmp_timestamptz, ts, start));
-			else
-				cmp = DatumGetInt32(DirectFunctionCall2(date_cmp_timestamptz, ts, start));
-			if (cmp >= 0)
+			if (ts >= b->split_starts[s])
 				break;
-		}
 		return s;
 	}
 	return 0;
@@ -515,12 +508,40 @@ init_splits(TsBuilder *b, FunctionCallInfo fcinfo)
 
 		if (PG_ARGISNULL(9))
 			elog(ERROR, "split starts missing");
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &d, &nulls, &m);
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), TEXTOID, -1, false, TYPALIGN_INT, &d, &nulls, &m);
 		if (m != n || array_contains_nulls(PG_GETARG_ARRAYTYPE_P(9)))
 			elog(ERROR, "split starts do not match the split names");
-		b->split_starts = palloc(sizeof(TimestampTz) * n);
-		for (i = 0; i < n; i++)
-			b->split_starts[i] = DatumGetTimestampTz(d[i]);
+		b->split_start_texts = d;
+	}
+}
+
+/*
+ * Reads the starts of a time split as values of the spine time's type:
+ * compared with spine times as they are, whatever the session's time zone.
+ */
+static void
+read_split_starts(TsBuilder *b)
+{
+	Oid			input;
+	Oid			ioparam;
+	int			i;
+
+	if (b->ts_type != TIMESTAMPTZOID && b->ts_type != TIMESTAMPOID && b->ts_type != DATEOID)
+		elog(ERROR, "a time split needs a timestamptz, timestamp or date spine time");
+	getTypeInputInfo(b->ts_type, &input, &ioparam);
+	b->split_starts = MemoryContextAlloc(b->cxt, sizeof(int64) * b->nsplits);
+	for (i = 0; i < b->nsplits; i++)
+	{
+		Datum		v = OidInputFunctionCall(input, TextDatumGetCString(b->split_start_texts[i]), ioparam, -1);
+
+		b->split_starts[i] = b->ts_type == DATEOID ? DatumGetDateADT(v) : DatumGetInt64(v);
+		if (i > 0 && b->split_starts[i] <= b->split_starts[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("splits \"%s\" and \"%s\" start at the same %s or out of order",
+							TextDatumGetCString(b->split_names[i - 1]), TextDatumGetCString(b->split_names[i]),
+							format_type_be(b->ts_type)),
+					 errhint("Give each split a later start than the one before, as a value of the spine's time type.")));
 	}
 }
 
@@ -615,9 +636,8 @@ training_set_store(PG_FUNCTION_ARGS)
 	b->key_col = spine_column(desc, b->nspine, text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	b->ts_col = spine_column(desc, b->nspine, text_to_cstring(PG_GETARG_TEXT_PP(5)));
 	b->ts_type = getBaseType(TupleDescAttr(desc, b->ts_col)->atttypid);
-	if (b->split_kind == TS_SPLIT_TIME &&
-		b->ts_type != TIMESTAMPTZOID && b->ts_type != TIMESTAMPOID && b->ts_type != DATEOID)
-		elog(ERROR, "a time split needs a timestamptz, timestamp or date spine time");
+	if (b->split_kind == TS_SPLIT_TIME)
+		read_split_starts(b);
 
 	MemoryContextSwitchTo(b->cxt);
 	b->types = palloc(sizeof(TsColumnType) * b->ncols);

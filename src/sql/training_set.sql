@@ -28,7 +28,7 @@ CREATE OR REPLACE FUNCTION fs_internal.training_set_store(
 	split_kind text,
 	split_names text[],
 	split_bounds float8[],
-	split_starts timestamptz[],
+	split_starts text[],
 	split_seed bigint,
 	compression_level int,
 	OUT column_names text[],
@@ -42,7 +42,7 @@ CREATE OR REPLACE FUNCTION fs_internal.training_set_store(
 	OUT profiles fs.profile[]
 ) AS 'MODULE_PATHNAME', 'training_set_store' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION fs_internal.training_set_store(text, int, text, int, text, text, text, text[], float8[],
-	timestamptz[], bigint, int) IS
+	text[], bigint, int) IS
 	'internal: runs a retrieval and stores its rows as the chunks of a training set version being built';
 
 -- Inspection of single chunks (tests, diagnosis): how one is stored, and its
@@ -64,10 +64,10 @@ COMMENT ON FUNCTION fs_internal.training_chunk_values(bytea, regtype, int) IS
 -- Reads a split definition: {"train": 0.8, "validation": 0.1, "test": 0.1}
 -- (fractions of the entities, by a hash of the key; optional "seed") or
 -- {"by": "time", "train": "-infinity", "validation": "2024-03-01", ...} (each
--- split from its start time).  Hash splits are ordered by name, time splits
--- by start.
+-- split from its start, a value of the spine's time type, read by the
+-- builder).  Hash splits are ordered by name, time splits by start.
 CREATE OR REPLACE FUNCTION fs_internal.training_set_split(split jsonb,
-	OUT kind text, OUT names text[], OUT bounds float8[], OUT starts timestamptz[], OUT seed bigint)
+	OUT kind text, OUT names text[], OUT bounds float8[], OUT starts text[], OUT seed bigint)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
@@ -110,8 +110,9 @@ BEGIN
 				RAISE EXCEPTION 'split "%" must start at a time, given as a string, not %', e.key, e.value
 					USING ERRCODE = 'invalid_parameter_value', HINT = hint;
 			END IF;
+			PERFORM (e.value #>> '{}')::timestamp;	-- a time, or an error naming the string
 			names := names || e.key;
-			starts := starts || (e.value #>> '{}')::timestamptz;
+			starts := starts || (e.value #>> '{}');
 		END IF;
 	END LOOP;
 	IF coalesce(cardinality(names), 0) < 2 THEN
@@ -132,9 +133,10 @@ BEGIN
 			bounds[i] := acc;
 		END LOOP;
 	ELSE
-		SELECT array_agg(n ORDER BY s), array_agg(s ORDER BY s) INTO names, starts
+		-- (the order of the starts is the same read as any time type)
+		SELECT array_agg(n ORDER BY s::timestamp), array_agg(s ORDER BY s::timestamp) INTO names, starts
 		  FROM unnest(names, starts) AS u(n, s);
-		IF (SELECT count(DISTINCT s) FROM unnest(starts) s) < cardinality(starts) THEN
+		IF (SELECT count(DISTINCT s::timestamp) FROM unnest(starts) s) < cardinality(starts) THEN
 			RAISE EXCEPTION 'two splits start at the same time' USING ERRCODE = 'invalid_parameter_value';
 		END IF;
 	END IF;
@@ -172,7 +174,7 @@ COMMENT ON FUNCTION fs_internal.building_training_set(regrole, text, int) IS
 	'internal: the training set version the caller is building in this transaction';
 
 CREATE OR REPLACE FUNCTION fs_internal.w_training_set_begin(caller regrole, name text, spine text, search_path text,
-	key_column text, ts_column text, strict boolean, known_at boolean, split jsonb, description text,
+	key_column text, ts_column text, strict boolean, known_at boolean, time_zone text, split jsonb, description text,
 	retrieval_sql text, compression_level int)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -197,18 +199,18 @@ BEGIN
 	n := s.last_version + 1;
 	UPDATE fs.training_set_names x SET last_version = n WHERE x.name = s.name;
 	INSERT INTO fs.training_set_versions (name, version, status, building_xid, relation_name, spine, search_path,
-										  key_column, ts_column, strict, known_at, split, description, retrieval_sql,
-										  compression_level, created_by)
+										  key_column, ts_column, strict, known_at, time_zone, split, description,
+										  retrieval_sql, compression_level, created_by)
 	VALUES (name, n, 'building', pg_current_xact_id(), fs_internal.storage_name(name, n, '_training'), spine,
-			search_path, key_column, ts_column, strict, known_at, split, description, retrieval_sql,
+			search_path, key_column, ts_column, strict, known_at, time_zone, split, description, retrieval_sql,
 			compression_level, fs_internal.role_name(caller));
 	RETURN n;
 END;
 $$;
-REVOKE ALL ON FUNCTION fs_internal.w_training_set_begin(regrole, text, text, text, text, text, boolean, boolean, jsonb,
-	text, text, int) FROM PUBLIC;
-COMMENT ON FUNCTION fs_internal.w_training_set_begin(regrole, text, text, text, text, text, boolean, boolean, jsonb,
-	text, text, int) IS
+REVOKE ALL ON FUNCTION fs_internal.w_training_set_begin(regrole, text, text, text, text, text, boolean, boolean, text,
+	jsonb, text, text, int) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_training_set_begin(regrole, text, text, text, text, text, boolean, boolean, text,
+	jsonb, text, text, int) IS
 	'internal catalog operation: starts a new version of a training set, built in this transaction';
 
 CREATE OR REPLACE FUNCTION fs_internal.w_training_set_chunks(caller regrole, name text, version int, chunk_no int,
@@ -448,6 +450,7 @@ CREATE OR REPLACE FUNCTION fs_internal.create_training_set(
 	ts_column text,
 	strict boolean,
 	known_at boolean,
+	time_zone text,
 	split jsonb,
 	description text,
 	compression_level int,
@@ -494,10 +497,11 @@ BEGIN
 		lineage := lineage || jsonb_build_object('ref', r.ref, 'view', r.view, 'version', r.version, 'feature', r.feature);
 	END LOOP;
 	-- Generated after the locks: a version dropped meanwhile is an error now.
-	sql := fs_internal.historical_features(spine, pinned, key_column, ts_column, strict, known_at, search_path);
+	sql := fs_internal.historical_features(spine, pinned, key_column, ts_column, strict, known_at, time_zone,
+										   search_path);
 
 	v := fs_internal.write('training_set_begin', name, spine, search_path, key_column, ts_column, strict, known_at,
-						   split, description, sql, level);
+						   time_zone, split, description, sql, level);
 	-- The spine is the caller's SQL: it runs as the caller, in the caller's schemas.
 	token := fs_internal.begin_user_sql(NULL, search_path);
 	res := fs_internal.training_set_store(name, v, sql, cardinality(pinned), key_column, ts_column, sp.kind, sp.names,
@@ -511,8 +515,8 @@ BEGIN
 	RETURN v;
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.create_training_set(text, text, fs.feature_ref[], text, text, boolean, boolean, jsonb,
-	text, int, text) IS
+COMMENT ON FUNCTION fs_internal.create_training_set(text, text, fs.feature_ref[], text, text, boolean, boolean, text,
+	jsonb, text, int, text) IS
 	'internal: fs.create_training_set with the schemas the spine resolves in';
 
 -- The public entry point captures the caller's schemas, in which the spine
@@ -525,17 +529,19 @@ CREATE OR REPLACE FUNCTION fs.create_training_set(
 	ts_column text,
 	strict boolean DEFAULT true,
 	known_at boolean DEFAULT false,
+	time_zone text DEFAULT NULL,
 	split jsonb DEFAULT NULL,
 	description text DEFAULT NULL,
 	compression_level int DEFAULT NULL
 ) RETURNS int
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
-	SELECT fs_internal.create_training_set($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+	SELECT fs_internal.create_training_set($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
 		(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(s), ', ' ORDER BY o)
 		   FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS u(s, o)))
 $$;
-COMMENT ON FUNCTION fs.create_training_set(text, text, fs.feature_ref[], text, text, boolean, boolean, jsonb, text, int) IS
+COMMENT ON FUNCTION fs.create_training_set(text, text, fs.feature_ref[], text, text, boolean, boolean, text, jsonb, text,
+	int) IS
 	'runs a point-in-time retrieval (as fs.historical_features) into a new immutable, compressed training set version; '
 	'returns the version';
 
@@ -576,7 +582,8 @@ SELECT tv.name, tv.version, tv.relid AS relation, tv.row_count, tv.stored_bytes,
 		  FROM fs.training_set_columns c
 		 WHERE c.name = tv.name AND c.version = tv.version AND c.kind = 'feature') AS features,
 	   tv.spine, tv.key_column, tv.ts_column,
-	   pg_catalog.jsonb_build_object('strict', tv.strict, 'known_at', tv.known_at, 'split', tv.split) AS options,
+	   pg_catalog.jsonb_build_object('strict', tv.strict, 'known_at', tv.known_at, 'time_zone', tv.time_zone,
+									 'split', tv.split) AS options,
 	   tv.split_rows, tv.chunk_groups, tv.compression_level, tv.description,
 	   tv.version = (SELECT pg_catalog.max(x.version) FROM fs.training_set_versions x
 					  WHERE x.name = tv.name AND x.status = 'ready') AS is_latest,

@@ -27,6 +27,7 @@ CREATE TABLE fs.training_set_versions (
 	ts_column text NOT NULL,
 	strict boolean NOT NULL,
 	known_at boolean NOT NULL,
+	time_zone text,
 	split jsonb,
 	description text,
 	retrieval_sql text NOT NULL,
