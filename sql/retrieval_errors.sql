@@ -40,13 +40,15 @@ SELECT fs.historical_features('', '{retrieval_err_clicks:clicks}', 'user_id', 't
 SELECT fs.historical_features('retrieval_err.spine', '{retrieval_err_clicks:clicks}', NULL, 'ts');
 SELECT fs.historical_features('retrieval_err.spine', '{retrieval_err_clicks:clicks}', 'user_id', 'ts', strict => NULL);
 
--- Output names: a spine column or a second version taking a feature's name.
+-- Output names: a spine column, or the same feature of one version twice,
+-- taking a feature's name (two versions of a feature are named apart:
+-- view__feature and view_v2__feature).
 SELECT fs.historical_features('retrieval_err.spine', '{retrieval_err_clicks:clicks}', 'user_id', 'ts');
 SELECT fs.register_feature_view('retrieval_err_clicks', 'retrieval_err_user',
 								 'SELECT user_id, ts, clicks, clicks * 2 AS double_clicks FROM retrieval_err.clicks',
 								 'user_id', 'ts');
 SELECT fs.historical_features('SELECT user_id, ts FROM retrieval_err.spine',
-							  '{retrieval_err_clicks@1:clicks, retrieval_err_clicks@2:*}', 'user_id', 'ts');
+							  '{retrieval_err_clicks@2:clicks, retrieval_err_clicks:*}', 'user_id', 'ts');
 
 -- Accepted: an int4 spine key (implicitly cast to the int8 entity key), and
 -- identifiers that need quoting are quoted.

@@ -28,6 +28,11 @@
 -- condition; it keeps the view's time column bare (the spine side carries
 -- any conversion), so the as-of join can read the view's index.
 --
+-- Output columns are named view__feature.  A feature requested from several
+-- versions of its view (spend@1:amount and spend@2:amount) keeps that name
+-- for the first version requested; the others are named view_vN__feature
+-- (spend_v2__amount).
+--
 -- known_at => true keeps only rows materialized (fs_created_at) by the spine
 -- time, so values backfilled later cannot leak into older spine rows; a spine
 -- time of type timestamp or date needs time_zone for that comparison too.
@@ -147,6 +152,7 @@ DECLARE
 	n int := 0;
 	out_name text;
 	out_names text[] := '{}';
+	origins jsonb := '{}';		-- output name -> [view, version] of the feature
 	sel text := '';
 	joins text := '';
 	spine_ts text;
@@ -231,6 +237,10 @@ BEGIN
 				USING ERRCODE = 'datatype_mismatch', HINT = 'Cast the key column in the spine query.';
 		END IF;
 		out_name := r.view_name || '__' || r.feature;
+		-- The same feature from a second version of its view: view_vN__feature.
+		IF origins -> out_name ->> 0 = r.view_name AND (origins -> out_name ->> 1)::int <> r.version THEN
+			out_name := format('%s_v%s__%s', r.view_name, r.version, r.feature);
+		END IF;
 		IF octet_length(out_name) > fs_internal.max_name_bytes() THEN
 			RAISE EXCEPTION 'output column name "%" for feature "%" is too long', out_name, r.ref
 				USING ERRCODE = 'name_too_long',
@@ -241,9 +251,10 @@ BEGIN
 				USING ERRCODE = 'duplicate_column',
 					  HINT = CASE WHEN out_name = ANY (spine_cols)
 								  THEN 'Rename the spine column.'
-								  ELSE 'Request each feature of a view once, from one version.' END;
+								  ELSE 'Request each feature of a view version once.' END;
 		END IF;
 		out_names := out_names || out_name;
+		origins := origins || jsonb_build_object(out_name, jsonb_build_array(r.view_name, r.version));
 
 		-- One join per view version, in order of first appearance.
 		alias := aliases ->> format('%s@%s', r.view_name, r.version);
