@@ -18,7 +18,8 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # updates/ followed by the same topic files.  Released scripts are frozen in
 # releases/ (test/check_releases.sh compares them with their checksums).
 PREV_VERSION = 0.2
-SQL_INSTALL = $(addprefix src/sql/install/,schemas.sql feature_ref.sql profile.sql asof.sql catalog.sql worker.sql drift_monitor.sql training_set.sql)
+SQL_INSTALL = $(addprefix src/sql/install/,schemas.sql feature_ref.sql profile.sql asof.sql catalog.sql worker.sql \
+	drift_monitor.sql training_set.sql)
 SQL_TOPICS = $(addprefix src/sql/,util.sql feature_ref.sql catalog.sql materialize.sql worker.sql online.sql retrieval.sql \
 	profile.sql training_set.sql drift_monitor.sql)
 DATA = $(wildcard src/sql/releases/*.sql)

@@ -232,7 +232,7 @@ SELECT fs.drop_training_set('ts_churn');
 -- after a chunk group of 16384 rows was written: the index-probe as-of join
 -- streams the spine in its order) leaves nothing behind.
 SET feature_store.asof_strategy = 'index_probe';
-SET jit = off;	-- JIT prints DEBUG lines of its own
+SET jit = off;	-- its DEBUG lines depend on the machine
 SET client_min_messages = debug1;
 SELECT fs.create_training_set('ts_fail',
 	'SELECT (g % 20 + 1)::bigint AS customer_id, timestamptz ''2024-01-15'' + g * interval ''1 second'' AS label_ts,

@@ -128,6 +128,16 @@ SELECT customer_id, label_ts::date, churned, customer_profile__segment AS segmen
 SELECT count(*) AS labels, count(*) FILTER (WHERE o.day_end > l.label_ts) AS naive_rows_from_the_future
   FROM churn_labels l JOIN fs_data.txn_rolling_v1_online o USING (customer_id) \gset
 SELECT :labels AS labels, :naive_rows_from_the_future AS naive_rows_from_the_future;
+\echo 'and what stamping daily aggregates at the start of their day (date_trunc, no available_after) would'
+\echo 'have leaked with an inclusive match (event time <= label time, most feature stores'' default): labels'
+\echo 'whose same-day row, stamped at or before the label, holds purchases made at or after the label time'
+SELECT count(*) AS start_of_day_leaks
+  FROM churn_labels l
+ WHERE EXISTS (SELECT FROM transactions t
+				WHERE t.customer_id = l.customer_id AND t.ts >= l.label_ts
+				  AND t.ts < date_trunc('day', l.label_ts) + interval '1 day') \gset
+SELECT :start_of_day_leaks AS start_of_day_leaks;
+\echo '(day_end stamps, used here, make those rows known only when their day is over: 0 such leaks)'
 \echo 'the training set agrees with the LATERAL formulation, row for row (strict: day_end < label time):'
 SELECT count(*) AS rows_differing_from_lateral
   FROM churn_training t
@@ -168,5 +178,5 @@ SELECT string_agg(feature || ' ' || verdict, ', ' ORDER BY feature) AS drift_ver
 		  FROM drift GROUP BY feature) f \gset
 
 \o :summary_file
-\qecho 'demo succeeded: ':rows' training rows (churn rate ':churn_rate'); ':naive_rows_from_the_future' labels would have seen future values through a naive latest-value join, none do (':rows_differing_from_lateral' rows differ from LATERAL); online_features ':online_us' us/request; drift first vs last month: ':drift_verdicts
+\qecho 'demo succeeded: ':rows' training rows (churn rate ':churn_rate'); ':naive_rows_from_the_future' labels would have seen future values through a naive latest-value join and ':start_of_day_leaks' through start-of-day daily stamps, none do (':rows_differing_from_lateral' rows differ from LATERAL); online_features ':online_us' us/request; drift first vs last month: ':drift_verdicts
 \o

@@ -138,6 +138,34 @@ COMMENT ON FUNCTION fs.drop_entity(text, boolean) IS
 -- Feature views
 ------------------------------------------------------------------------------
 
+-- A query in normal form, as PostgreSQL prints it back (the definition of a
+-- temporary view over it), read under a definition's search_path; NULL when
+-- it cannot be formed.
+CREATE OR REPLACE FUNCTION fs_internal.normalized_query(query text, search_path text) RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	token bigint;
+	def text;
+	tmp text := 'fs_normalized_' || pg_backend_pid();
+BEGIN
+	BEGIN
+		token := fs_internal.begin_user_sql(NULL, normalized_query.search_path);
+		EXECUTE format('CREATE TEMPORARY VIEW %I AS %s', tmp, query);
+		def := pg_get_viewdef(format('pg_temp.%I', tmp)::regclass);
+		PERFORM fs_internal.end_user_sql(token);
+		RAISE EXCEPTION USING ERRCODE = 'P0004';	-- undo the view
+	EXCEPTION WHEN assert_failure THEN
+		RETURN def;
+	WHEN OTHERS THEN
+		RETURN NULL;
+	END;
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.normalized_query(text, text) IS
+	'internal: a query as PostgreSQL prints it back, to compare two sources by meaning rather than by text';
+
 CREATE OR REPLACE FUNCTION fs_internal.register_feature_view(
 	name text,
 	entity text,
@@ -170,6 +198,8 @@ DECLARE
 	i int;
 	dup text;
 	token bigint;
+	query text;
+	latest_query text;
 	trunc_how text;
 	trunc_window interval;
 BEGIN
@@ -307,7 +337,20 @@ BEGIN
 								coalesce(quote_literal(trunc_window::text), 'the length of the window'));
 	END IF;
 
-	RETURN fs_internal.write('register_version', name, e.name, source, src.query::text, search_path, key_column,
+	-- Two sources that plan to the same query (differing in white space, the
+	-- case of unquoted names, comments) are one definition: the latest
+	-- version's text is kept when the new one normalizes to the same.
+	query := src.query;
+	SELECT x.source_query INTO latest_query FROM fs.view_versions x
+	 WHERE x.view_name = register_feature_view.name AND x.search_path = register_feature_view.search_path
+	 ORDER BY x.version DESC LIMIT 1;
+	IF latest_query IS NOT NULL AND latest_query <> query
+	   AND fs_internal.normalized_query(query, register_feature_view.search_path)
+		   = fs_internal.normalized_query(latest_query, register_feature_view.search_path) THEN
+		query := latest_query;
+	END IF;
+
+	RETURN fs_internal.write('register_version', name, e.name, source, query, search_path, key_column,
 							 ts_column, ts_t, ttl, schedule, description, owner, tags, feature_descriptions,
 							 feat_names, feat_types, available_after);
 END;
