@@ -534,6 +534,18 @@ BEGIN
 	FOR vv IN SELECT * FROM fs.view_versions x
 			   WHERE x.view_name = v.name AND (x.version = w_drop_feature_view.version OR w_drop_feature_view.version IS NULL)
 	LOOP
+		-- Training sets built from this version block the drop unless cascading.
+		IF NOT cascade THEN
+			rels := fs_internal.training_set_dependents(vv.view_name, vv.version);
+			IF rels IS NOT NULL THEN
+				RAISE EXCEPTION 'cannot drop version % of feature view "%" because training sets were built from it',
+					vv.version, name
+					USING ERRCODE = 'dependent_objects_still_exist', DETAIL = format('Training set versions: %s.', rels),
+						  HINT = 'Drop them first, or pass cascade => true.';
+			END IF;
+		ELSE
+			PERFORM fs_internal.drop_training_set_dependents(vv.view_name, vv.version);
+		END IF;
 		-- Only the tables recorded at creation, and only while they are still
 		-- the extension's plain tables in fs_data.
 		SELECT string_agg(c.oid::regclass::text, ', ') INTO rels
