@@ -22,6 +22,9 @@ SQL_INSTALL = $(addprefix src/sql/install/,schemas.sql feature_ref.sql profile.s
 	drift_monitor.sql training_set.sql)
 SQL_TOPICS = $(addprefix src/sql/,util.sql feature_ref.sql catalog.sql materialize.sql worker.sql online.sql retrieval.sql \
 	profile.sql training_set.sql drift_monitor.sql)
+# install/ files whose objects are all new since PREV_VERSION: the upgrade
+# runs them after its hand-written step instead of repeating them there.
+SQL_NEW_IN_RELEASE = $(addprefix src/sql/install/,worker.sql training_set.sql)
 DATA = $(wildcard src/sql/releases/*.sql)
 DATA_built = build/feature_store--$(EXTVERSION).sql build/feature_store--$(PREV_VERSION)--$(EXTVERSION).sql
 
@@ -84,8 +87,9 @@ endef
 build/feature_store--$(EXTVERSION).sql: $(SQL_INSTALL) $(SQL_TOPICS) Makefile
 	$(call sql_script,CREATE EXTENSION feature_store,$(SQL_INSTALL) $(SQL_TOPICS))
 
-build/feature_store--$(PREV_VERSION)--$(EXTVERSION).sql: src/sql/updates/$(PREV_VERSION)--$(EXTVERSION).sql $(SQL_TOPICS) Makefile
-	$(call sql_script,ALTER EXTENSION feature_store UPDATE,$< $(SQL_TOPICS))
+build/feature_store--$(PREV_VERSION)--$(EXTVERSION).sql: src/sql/updates/$(PREV_VERSION)--$(EXTVERSION).sql \
+		$(SQL_NEW_IN_RELEASE) $(SQL_TOPICS) Makefile
+	$(call sql_script,ALTER EXTENSION feature_store UPDATE,$< $(SQL_NEW_IN_RELEASE) $(SQL_TOPICS))
 
 .PHONY: deps test demo bench
 
