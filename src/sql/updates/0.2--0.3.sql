@@ -164,6 +164,10 @@ $$;
 -- and event time (retrieval then breaks ties on event time by created time).
 ALTER TABLE fs.materialization_runs ADD COLUMN rows_revised bigint;
 
+-- Online reads resolve and probe in C (src/online_cache.c): the SQL builder
+-- of the lookup query is no longer used.
+DROP FUNCTION fs_internal.online_sql(fs.feature_ref[], regtype);
+
 -- The background worker's and the training sets' objects are new in 0.3: the
 -- Makefile appends install/worker.sql and install/training_set.sql after this
 -- step (SQL_NEW_IN_RELEASE), so they are not written twice.
