@@ -8,7 +8,7 @@
 #   make bench    benchmarks, printed as ratios against baselines from the same run
 
 EXTENSION = feature_store
-EXTVERSION = 0.3
+EXTVERSION = 0.4
 MODULE_big = feature_store
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
@@ -17,14 +17,14 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # order; the upgrade from the previous release is its hand-written step in
 # updates/ followed by the same topic files.  Released scripts are frozen in
 # releases/ (test/check_releases.sh compares them with their checksums).
-PREV_VERSION = 0.2
+PREV_VERSION = 0.3
 SQL_INSTALL = $(addprefix src/sql/install/,schemas.sql feature_ref.sql profile.sql asof.sql catalog.sql worker.sql \
 	drift_monitor.sql training_set.sql)
 SQL_TOPICS = $(addprefix src/sql/,util.sql feature_ref.sql catalog.sql materialize.sql worker.sql online.sql retrieval.sql \
 	profile.sql training_set.sql drift_monitor.sql)
 # install/ files whose objects are all new since PREV_VERSION: the upgrade
 # runs them after its hand-written step instead of repeating them there.
-SQL_NEW_IN_RELEASE = $(addprefix src/sql/install/,worker.sql training_set.sql)
+SQL_NEW_IN_RELEASE =
 DATA = $(wildcard src/sql/releases/*.sql)
 DATA_built = build/feature_store--$(EXTVERSION).sql build/feature_store--$(PREV_VERSION)--$(EXTVERSION).sql
 

@@ -1,0 +1,6 @@
+-- 0.3 -> 0.4, the hand-written step.  The topic files run after it and
+-- replace the body of every function, view and aggregate; what they cannot
+-- change in place (a dropped function, a changed result type, a new column
+-- of a table created in install/) is done here.  install/ files whose
+-- objects are all new in 0.4 are listed in the Makefile's
+-- SQL_NEW_IN_RELEASE and appended after this step.
