@@ -19,12 +19,12 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # releases/ (test/check_releases.sh compares them with their checksums).
 PREV_VERSION = 0.3
 SQL_INSTALL = $(addprefix src/sql/install/,schemas.sql feature_ref.sql profile.sql asof.sql catalog.sql worker.sql \
-	drift_monitor.sql training_set.sql)
+	drift_monitor.sql training_set.sql expectations.sql)
 SQL_TOPICS = $(addprefix src/sql/,util.sql feature_ref.sql catalog.sql materialize.sql worker.sql online.sql retrieval.sql \
-	profile.sql training_set.sql drift_monitor.sql)
+	profile.sql training_set.sql drift_monitor.sql expectations.sql)
 # install/ files whose objects are all new since PREV_VERSION: the upgrade
 # runs them after its hand-written step instead of repeating them there.
-SQL_NEW_IN_RELEASE =
+SQL_NEW_IN_RELEASE = src/sql/install/expectations.sql
 DATA = $(wildcard src/sql/releases/*.sql)
 DATA_built = build/feature_store--$(EXTVERSION).sql build/feature_store--$(PREV_VERSION)--$(EXTVERSION).sql
 

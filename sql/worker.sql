@@ -86,7 +86,7 @@ SELECT fs_internal.write('claim_run', :run::bigint, 12345) = :run AS claimed;
 SELECT fs_internal.write('claim_run', :run::bigint, 12345) IS NULL AS claimed_again;
 SELECT fs_internal.run_scheduled(:run);
 RESET SESSION AUTHORIZATION;
--- one record of the run (fs.materialize's own record of it is absorbed)
+-- one record of the run (fs.materialize, given the run, records none of its own)
 SELECT status, window_start, rows_read, rows_written, online_rows, error, pid, run_by, duration IS NOT NULL AS timed
   FROM fs.materialization_runs WHERE view_name = 'wk_clicks' ORDER BY run_id;
 SELECT high_water, last_success_at IS NOT NULL AS succeeded, last_full_at = last_success_at AS full_run,

@@ -19,6 +19,9 @@ char	   *fs_worker_database = NULL;
 
 void		_PG_init(void);
 
+/* Read by SQL (current_setting): see src/sql/expectations.sql. */
+static int	fs_quarantine_max_rows = 10000;
+
 /*
  * Defines the extension's settings, installs its hooks and, when preloaded
  * (outside a binary upgrade), registers the background worker.  Settings that
@@ -68,6 +71,15 @@ _PG_init(void)
 							30 * 24 * 3600, 0, INT_MAX,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("feature_store.quarantine_max_rows",
+							"Rows a batch may store in its feature view's quarantine relation.",
+							"Rows kept out by a block or drop expectation beyond this are counted, not stored.",
+							&fs_quarantine_max_rows,
+							10000, 0, INT_MAX,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 
 	AsofPlannerInit();

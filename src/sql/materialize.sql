@@ -1,75 +1,48 @@
 
 ------------------------------------------------------------------------------
--- Materialization
+-- Materialization: one staged pipeline for every batch
 ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION fs.materialize(view text, start timestamptz DEFAULT NULL, finish timestamptz DEFAULT NULL,
-	OUT version int, OUT rows_read bigint, OUT rows_written bigint, OUT online_rows bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- Every batch, whether read from the source by fs.materialize (by hand or
+-- by the worker) or pushed (fs.push), goes through fs_internal.run_batch:
+--   1. stage: when the view has expectations, the batch's rows are copied
+--      once, as the owner, into the version's stage table (an unlogged table
+--      in fs_data, empty between batches: one batch of a version at a time);
+--   2. gate: all expectations are evaluated in one pass over it
+--      (fs_internal.gate_batch, src/sql/expectations.sql); a failed "block"
+--      keeps the whole batch out, a failed "drop" marks its failing rows;
+--   3. publish: one statement writes history and the online store from the
+--      stage (or, with no expectations, straight from the source);
+--   4. record: the run (manual runs here, worker runs by the worker, pushes
+--      not at all), the expectations' results and the quarantined rows.
+-- Each step is a statement of its own over relations of one version.
+
+-- The statement that publishes a batch (step 3).  History is append-only
+-- and bitemporal: a (key, event time) whose values differ from its newest
+-- history row gets a new row, created at $4; nothing is updated or deleted,
+-- so re-running an unchanged window writes nothing and known_at can answer
+-- for any time.  Identical rows for one key and event time count once;
+-- different ones are an error (the query returns one such key).  Values
+-- compare by their binary image (record_image_eq, the *= of records), which
+-- every type has.  Online: the newest written row per key, only over an
+-- older one.  Rows are stamped when their values are known: the source's
+-- event time plus available_after ($3; the window, $1 and $2, still selects
+-- on the source's time).  The row alias fs_batch is reserved (a source
+-- column of that name is refused at registration).
+CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text) RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
 DECLARE
-	vv fs.view_versions;
 	names text[];
-	run_as regrole;
-	hist regclass;
-	onl regclass;
-	token bigint;
-	src record;
-	started timestamptz := clock_timestamp();
-	created timestamptz;
-	feat_list text;
-	set_list text;
 	stamp text;
-	sql text;
-	bad_key text;
-	bad_time text;
-	revised bigint;
 BEGIN
-	IF view IS NULL THEN
-		RAISE EXCEPTION 'feature view name must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF start IS NOT NULL AND finish IS NOT NULL AND start >= finish THEN
-		RAISE EXCEPTION 'materialization window of feature view "%" is empty: start % is not before finish %',
-			view, start, finish USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	vv := fs_internal.view_version(view);
-	version := vv.version;
-	hist := fs_internal.storage_rel(vv, false);
-	onl := fs_internal.storage_rel(vv, true);
-	-- The source is the owner's SQL: it runs as the owner role, never with the
-	-- caller's (perhaps a superuser's) rights, so only its members may run it.
-	run_as := fs_internal.view_owner(vv.view_name);
-	IF NOT pg_has_role(run_as, 'USAGE') THEN
-		RAISE EXCEPTION 'permission denied to materialize feature view "%"', view
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = format('Materialization runs as the view''s owner role %s; only its members may run it.', run_as);
-	END IF;
-	-- One materialization of a version at a time.  The created time is taken
-	-- once the previous run has committed, so later runs write later times.
-	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext(format('materialize:%s@%s', view, vv.version)));
-	created := clock_timestamp();
-
 	SELECT array_agg(f.name ORDER BY f.position) INTO names
 	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version;
-	SELECT string_agg(format('%I', x), ', '), string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ')
-	  INTO feat_list, set_list FROM unnest(names) x;
-
-	-- Rows are stamped when their values are known: the source's event time
-	-- plus available_after (the window still selects on the source's time).
 	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
 				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
 				  ELSE format('%I + $3', vv.ts_column) END;
-
-	-- History is append-only and bitemporal: a (key, event time) whose values
-	-- differ from its newest history row gets a new row, created now; nothing
-	-- is updated or deleted, so re-running an unchanged window writes nothing
-	-- and known_at can answer for any time.  Identical source rows for one key
-	-- and event time count once; different ones are an error (bad_key).
-	-- Values compare by their binary image (record_image_eq, the *= of
-	-- records), which every type has.
-	-- Online: the newest written row per key, only over an older one.
-	sql := format($q$
+	RETURN format($q$
 WITH batch AS (
 	SELECT %1$I, %10$s AS %2$I, %3$s FROM (
 %4$s
@@ -109,30 +82,164 @@ SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM
   LEFT JOIN (SELECT (r.fs_row).%1$I::text AS k, (r.fs_row).%2$I::text AS t FROM ranked AS r
 			  WHERE NOT r.fs_same LIMIT 1) AS bad ON true
 $q$,
-		vv.key_column, vv.ts_column, feat_list, vv.source_query, hist, onl, set_list,
+		vv.key_column, vv.ts_column,
+		(SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x),
+		batch, fs_internal.storage_rel(vv, false), fs_internal.storage_rel(vv, true),
+		(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('(r.fs_row).%I', x), ', ') FROM unnest(names) x), stamp,
 		(SELECT string_agg(format('(f.fs_row).%I', x), ', ') FROM unnest(names) x));
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text) IS
+	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store';
+
+-- Runs one batch of a version through the pipeline above.  batch is the
+-- query of its rows, run as the view's owner with $5 (pushed rows) bound;
+-- trigger is manual, worker or push; run is the worker's run (recorded by
+-- the worker), NULL otherwise.  The caller has checked that it may act as
+-- the owner.  Returns the counts, the status (succeeded or blocked) and the
+-- run recorded (NULL for pushes).
+CREATE OR REPLACE FUNCTION fs_internal.run_batch(vv fs.view_versions, trigger text, batch text, rows jsonb,
+	start timestamptz, finish timestamptz, run bigint, started timestamptz,
+	OUT rows_read bigint, OUT rows_written bigint, OUT online_rows bigint, OUT status text, OUT run_id bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	run_as regrole := fs_internal.view_owner(vv.view_name);
+	token bigint;
+	src record;
+	created timestamptz;
+	gate record;
+	staged boolean;
+	bad_key text;
+	bad_time text;
+	revised bigint;
+	stage regclass;
+	cols text;
+BEGIN
+	-- One batch of a version at a time.  The created time is taken once the
+	-- previous batch has committed, so later batches write later times.
+	PERFORM pg_advisory_xact_lock(hashtext('feature_store'),
+								  hashtext(format('materialize:%s@%s', vv.view_name, vv.version)));
+	created := clock_timestamp();
+	staged := EXISTS (SELECT FROM fs.view_expectations e
+					   WHERE e.view_name = vv.view_name AND (e.kind = 'row' OR trigger <> 'push'));
+	IF staged THEN
+		IF vv.stage_relid IS NULL OR vv.quarantine_relid IS NULL THEN
+			PERFORM fs_internal.write('ensure_quarantine', vv.view_name);
+			vv := fs_internal.view_version(vv.view_name, vv.version);
+		END IF;
+		stage := fs_internal.gate_rel(vv, true);
+		cols := format('%I, %I', vv.key_column, vv.ts_column)
+				|| coalesce((SELECT string_agg(format(', %I', f.name), '' ORDER BY f.position) FROM fs.view_features f
+							  WHERE f.view_name = vv.view_name AND f.version = vv.version), '');
+	END IF;
+
 	token := fs_internal.begin_user_sql(run_as, vv.search_path);
-	src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), vv.source_query);
-	PERFORM fs_internal.check_source_columns(vv, src.column_names, src.column_types);
-	EXECUTE sql INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
-		USING start, finish, vv.available_after, created;
+	IF trigger <> 'push' THEN
+		src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), batch);
+		PERFORM fs_internal.check_source_columns(vv, src.column_names, src.column_types);
+	END IF;
+	IF staged THEN
+		-- 1. stage (the window applied once, here)
+		EXECUTE format('INSERT INTO %s (%s) SELECT %2$s FROM (%s) AS fs_source '
+					   'WHERE %I IS NOT NULL AND %I IS NOT NULL AND ($1 IS NULL OR %5$I >= $1) AND ($2 IS NULL OR %5$I < $2)',
+					   stage, cols, batch, vv.key_column, vv.ts_column)
+			USING start, finish, NULL::interval, NULL::timestamptz, rows;
+		-- 2. gate
+		SELECT * INTO gate FROM fs_internal.gate_batch(vv, stage, trigger = 'push');
+		status := CASE WHEN gate.blocked THEN 'blocked' ELSE 'succeeded' END;
+		batch := format('SELECT %s FROM %s WHERE fs_dropped IS NOT TRUE', cols, stage);
+	ELSE
+		status := 'succeeded';
+	END IF;
+	-- 3. publish
+	IF status = 'succeeded' THEN
+		EXECUTE fs_internal.publish_sql(vv, batch) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+			USING start, finish, vv.available_after, created, rows;
+		IF staged THEN
+			rows_read := gate.rows_checked;
+		END IF;
+	ELSE
+		rows_read := gate.rows_checked;
+		rows_written := 0;
+		online_rows := 0;
+	END IF;
 	PERFORM fs_internal.end_user_sql(token);
 	IF bad_key IS NOT NULL THEN
-		RAISE EXCEPTION 'source of feature view "%" yields different rows for one key and event time', view
+		RAISE EXCEPTION 'source of feature view "%" yields different rows for one key and event time', vv.view_name
 			USING ERRCODE = 'cardinality_violation',
 				  DETAIL = format('The rows for %I = %s, %I = %s have different values.', vv.key_column, bad_key,
 								  vv.ts_column, bad_time),
 				  HINT = format('Make (%I, %I) unique in the source; identical rows count once.', vv.key_column,
 								vv.ts_column);
 	END IF;
-	PERFORM fs_internal.write('record_run', vv.view_name, vv.version, start, finish, started, rows_read, rows_written,
-							  online_rows, 'succeeded'::text, NULL::text, revised);
+
+	-- 4. record
+	run_id := run;
+	IF trigger = 'manual' THEN
+		run_id := fs_internal.write('record_run', vv.view_name, vv.version, start, finish, started, rows_read,
+									rows_written, online_rows, status, NULL::text, revised);
+	END IF;
+	IF staged THEN
+		PERFORM fs_internal.record_gate(vv, stage, run_id, trigger, gate);
+	END IF;
 END;
 $$;
-COMMENT ON FUNCTION fs.materialize(text, timestamptz, timestamptz) IS
-	'materializes the latest version of a feature view for the window start <= event time < finish, in one transaction';
+COMMENT ON FUNCTION fs_internal.run_batch(fs.view_versions, text, text, jsonb, timestamptz, timestamptz, bigint, timestamptz) IS
+	'internal: stages, gates (expectations), publishes and records one batch of a feature view version';
+
+CREATE OR REPLACE FUNCTION fs.materialize(view text, start timestamptz DEFAULT NULL, finish timestamptz DEFAULT NULL,
+	INOUT version int DEFAULT NULL, run_id bigint DEFAULT NULL,
+	OUT rows_read bigint, OUT rows_written bigint, OUT online_rows bigint, OUT status text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	vv fs.view_versions;
+	run_as regrole;
+	started timestamptz := clock_timestamp();
+	r record;
+BEGIN
+	IF view IS NULL THEN
+		RAISE EXCEPTION 'feature view name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF start IS NOT NULL AND finish IS NOT NULL AND start >= finish THEN
+		RAISE EXCEPTION 'materialization window of feature view "%" is empty: start % is not before finish %',
+			view, start, finish USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	vv := fs_internal.view_version(view, materialize.version);
+	-- The source is the owner's SQL: it runs as the owner role, never with the
+	-- caller's (perhaps a superuser's) rights, so only its members may run it.
+	run_as := fs_internal.view_owner(vv.view_name);
+	IF NOT pg_has_role(run_as, 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied to materialize feature view "%"', view
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = format('Materialization runs as the view''s owner role %s; only its members may run it.', run_as);
+	END IF;
+	-- A worker's run (recorded by the worker, which passes its id) must be a
+	-- running scheduled run of this version.
+	IF materialize.run_id IS NOT NULL AND NOT EXISTS (
+		SELECT FROM fs.materialization_runs x
+		 WHERE x.run_id = materialize.run_id AND x.view_name = vv.view_name AND x.version = vv.version
+		   AND x.status = 'running' AND x.trigger = 'worker') THEN
+		RAISE EXCEPTION 'materialization run % is not a running scheduled run of feature view "%" version %',
+			materialize.run_id, view, vv.version
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	r := fs_internal.run_batch(vv, CASE WHEN materialize.run_id IS NULL THEN 'manual' ELSE 'worker' END,
+							   vv.source_query, NULL, start, finish, materialize.run_id, started);
+	version := vv.version;
+	rows_read := r.rows_read;
+	rows_written := r.rows_written;
+	online_rows := r.online_rows;
+	status := r.status;
+END;
+$$;
+COMMENT ON FUNCTION fs.materialize(text, timestamptz, timestamptz, int, bigint) IS
+	'materializes a version of a feature view (the latest by default) for the window start <= event time < finish, in one transaction; status says whether an expectation blocked the batch';
 
 -- Records a materialization run of a version; the caller must be allowed to
 -- run it (a member of the view's owner role).
@@ -158,6 +265,13 @@ BEGIN
 	VALUES (view, version, window_start, window_finish, started, clock_timestamp(), clock_timestamp() - started,
 			rows_read, rows_written, online_rows, status, error, fs_internal.role_name(caller), rows_revised)
 	RETURNING run_id INTO id;
+	-- blocked runs are counted for fs.metrics(), manual ones too
+	IF status = 'blocked' THEN
+		INSERT INTO fs.view_state AS s (view_name, version, blocked_total, last_blocked_at)
+		VALUES (view, version, 1, clock_timestamp())
+		ON CONFLICT ON CONSTRAINT view_state_pkey DO UPDATE
+		   SET blocked_total = s.blocked_total + 1, last_blocked_at = EXCLUDED.last_blocked_at;
+	END IF;
 	RETURN id;
 END;
 $$;

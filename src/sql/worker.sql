@@ -305,18 +305,6 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = format('Its status is %s.', r.status);
 	END IF;
-	IF succeeded THEN
-		-- fs.materialize has recorded what it just did as a run of its own, in
-		-- this transaction: this run stands for it.  That record is the
-		-- version's newest run: fs.materialize holds the version's lock until
-		-- this transaction ends, so no other run of it can be recorded after
-		-- it; and it was written by this transaction (or a subtransaction of
-		-- it), so its xmin is not older than this transaction's xid.
-		DELETE FROM fs.materialization_runs x
-		 WHERE x.run_id = (SELECT max(y.run_id) FROM fs.materialization_runs y
-							WHERE y.view_name = r.view_name AND y.version = r.version AND y.run_id > r.run_id)
-		   AND x.trigger = 'manual' AND x.status = 'succeeded' AND pg_catalog.age(x.xmin) <= 0;
-	END IF;
 	PERFORM fs_internal.end_run(r, succeeded, error, rows_read, rows_written, online_rows, high_water);
 	RETURN r.run_id;
 END;
@@ -325,6 +313,42 @@ REVOKE ALL ON FUNCTION fs_internal.w_finish_run(regrole, bigint, boolean, text, 
 	FROM PUBLIC;
 COMMENT ON FUNCTION fs_internal.w_finish_run(regrole, bigint, boolean, text, bigint, bigint, bigint, timestamptz) IS
 	'internal catalog operation: records the outcome of a scheduled run';
+
+-- A run's worker process ends it as blocked: an expectation kept its batch
+-- out (fs.materialize recorded the results and quarantined rows under this
+-- run).  Not a failure (no backoff): the version is tried again at its next
+-- scheduled time, and the previous values keep serving meanwhile.
+CREATE OR REPLACE FUNCTION fs_internal.w_block_run(caller regrole, run_id bigint, error text, rows_read bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	r fs.materialization_runs := fs_internal.lock_run(caller, run_id);
+	finished timestamptz := clock_timestamp();
+BEGIN
+	IF r.status <> 'running' THEN
+		RAISE EXCEPTION 'materialization run % of feature view "%" is not running', run_id, r.view_name
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = format('Its status is %s.', r.status);
+	END IF;
+	UPDATE fs.materialization_runs x
+	   SET status = 'blocked', finished_at = finished, duration = finished - x.started_at,
+		   rows_read = w_block_run.rows_read, rows_written = 0, online_rows = 0, error = w_block_run.error
+	 WHERE x.run_id = r.run_id;
+	UPDATE fs.view_state s
+	   SET next_attempt_at = finished + coalesce((SELECT v.schedule FROM fs.views v WHERE v.name = r.view_name),
+												 fs_internal.naptime()),
+		   last_error = w_block_run.error, last_error_at = finished, last_run_id = r.run_id,
+		   last_duration = finished - r.started_at, runs_total = s.runs_total + 1,
+		   blocked_total = s.blocked_total + 1, last_blocked_at = finished
+	 WHERE s.view_name = r.view_name AND s.version = r.version;
+	RETURN r.run_id;
+END;
+$$;
+REVOKE ALL ON FUNCTION fs_internal.w_block_run(regrole, bigint, text, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_block_run(regrole, bigint, text, bigint) IS
+	'internal catalog operation: records that an expectation blocked a scheduled run';
 
 -- Fails those of the listed scheduled runs left "running" by a worker
 -- process that is gone (crashed, killed, or never started).  A run whose
@@ -368,6 +392,7 @@ BEGIN
 	DELETE FROM fs.materialization_runs x
 	 WHERE x.status <> 'running' AND coalesce(x.finished_at, x.started_at) < now() - keep;
 	GET DIAGNOSTICS n = ROW_COUNT;
+	DELETE FROM fs.expectation_results x WHERE x.evaluated_at < now() - keep;
 	RETURN n;
 END;
 $$;
@@ -413,7 +438,9 @@ COMMENT ON FUNCTION fs_internal.worker_tick(int) IS
 	'internal: the background worker''s tick: starts the runs of due feature view versions and returns them';
 
 -- A scheduled run, as its worker process runs it (as the view's owner):
--- materializes the run's window, reads the version's newest event time from
+-- materializes the run's window of its version (as the run: expectation
+-- results and quarantined rows are recorded under it; a blocked batch ends
+-- the run as blocked), reads the version's newest event time from
 -- its online table (it holds the newest row of each key), and records the
 -- outcome, all in the caller's transaction.
 CREATE OR REPLACE FUNCTION fs_internal.run_scheduled(run bigint) RETURNS void
@@ -431,12 +458,13 @@ BEGIN
 		RAISE EXCEPTION 'materialization run % is not running', run USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
 	vv := fs_internal.view_version(r.view_name, r.version);
-	SELECT * INTO m FROM fs.materialize(r.view_name, r.window_start, r.window_finish);
-	IF m.version <> r.version THEN
-		RAISE EXCEPTION 'feature view "%" version % is no longer its latest version', r.view_name, r.version
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = format('Version %s was registered after this run started; the worker runs the latest version.',
-								  m.version);
+	-- the run's own version, with the results and quarantine under this run
+	SELECT * INTO m FROM fs.materialize(r.view_name, r.window_start, r.window_finish, r.version, run);
+	IF m.status = 'blocked' THEN
+		PERFORM fs_internal.write('block_run', run, format('blocked by expectations: %s',
+			(SELECT string_agg(x.expectation, ', ' ORDER BY x.expectation) FROM fs.expectation_results x
+			  WHERE x.run_id = run AND x.action = 'blocked')), m.rows_read);
+		RETURN;
 	END IF;
 	EXECUTE format('SELECT pg_catalog.max(%I)::timestamptz FROM %s', vv.ts_column, fs_internal.storage_rel(vv, true))
 		INTO newest;
@@ -461,15 +489,21 @@ SELECT s.view_name AS view, s.version, s.schedule, s.scheduled, s.paused,
 			THEN coalesce(m.last_success_at, s.created_at) + s.expected_freshness < pg_catalog.now() END AS breach,
 	   s.consecutive_failures, s.last_error, s.last_error_at, s.next_attempt_at,
 	   EXISTS (SELECT FROM fs.materialization_runs r
-				WHERE r.view_name = s.view_name AND r.version = s.version AND r.status = 'running') AS running
+				WHERE r.view_name = s.view_name AND r.version = s.version AND r.status = 'running') AS running,
+	   b.last_blocked_at,
+	   coalesce(b.last_blocked_at > m.last_success_at OR (b.last_blocked_at IS NOT NULL AND m.last_success_at IS NULL),
+				false) AS blocked
   FROM fs_internal.version_schedule s
+  CROSS JOIN LATERAL (
+	SELECT pg_catalog.max(r.started_at) AS last_blocked_at FROM fs.materialization_runs r
+	 WHERE r.view_name = s.view_name AND r.version = s.version AND r.status = 'blocked') b
   CROSS JOIN LATERAL (
 	SELECT greatest(s.last_success_at,
 							   (SELECT pg_catalog.max(r.started_at) FROM fs.materialization_runs r
 								 WHERE r.view_name = s.view_name AND r.version = s.version
 								   AND r.status = 'succeeded')) AS last_success_at) m;
 COMMENT ON VIEW fs.feature_freshness IS
-	'per feature view version: last successful materialization, newest event time materialized by the worker, lag, expected freshness and whether it is breached, failures';
+	'per feature view version: last successful materialization, newest event time materialized by the worker, lag, expected freshness and whether it is breached, failures, and whether its last batch was blocked by an expectation';
 GRANT SELECT ON fs.feature_freshness TO PUBLIC;
 
 -- Prometheus label set {k="v",...} from name/value pairs, values escaped.
@@ -500,10 +534,13 @@ WITH families (ord, name, type, help) AS (VALUES
 	(9, 'fs_feature_view_event_lag_seconds', 'gauge', 'Time since the newest event time the worker materialized.'),
 	(10, 'fs_feature_view_expected_freshness_seconds', 'gauge', 'Lag beyond which the feature view is stale.'),
 	(11, 'fs_feature_view_freshness_breach', 'gauge', '1 when a scheduled feature view is staler than expected.'),
-	(12, 'fs_drift_alerts_total', 'counter', 'Drift breaches found by drift monitors, by severity.')
+	(12, 'fs_drift_alerts_total', 'counter', 'Drift breaches found by drift monitors, by severity.'),
+	(13, 'fs_materialization_blocked_total', 'counter', 'Materialization runs (manual or scheduled) whose batch an expectation blocked.'),
+	(14, 'fs_feature_view_blocked', 'gauge', '1 when the last batch of a feature view version was blocked by an expectation.')
 ), versions AS (
 	SELECT f.*, coalesce(s.runs_total, 0) AS runs_total, coalesce(s.failures_total, 0) AS failures_total,
 		   coalesce(s.rows_written_total, 0) AS rows_written_total, s.last_duration,
+		   coalesce(s.blocked_total, 0) AS blocked_total,
 		   fs_internal.prometheus_labels('view', f.view, 'version', f.version::text) AS labels
 	  FROM fs.feature_freshness f
 	  LEFT JOIN fs.view_state s ON s.view_name = f.view AND s.version = f.version
@@ -528,6 +565,10 @@ WITH families (ord, name, type, help) AS (VALUES
 	UNION ALL SELECT 'fs_feature_view_expected_freshness_seconds', labels, extract(epoch FROM expected_freshness)::text
 				FROM versions WHERE expected_freshness IS NOT NULL
 	UNION ALL SELECT 'fs_feature_view_freshness_breach', labels, breach::int::text FROM versions WHERE breach IS NOT NULL
+	UNION ALL SELECT 'fs_materialization_blocked_total', labels, blocked_total::text FROM versions
+				WHERE scheduled OR runs_total > 0 OR blocked_total > 0
+	UNION ALL SELECT 'fs_feature_view_blocked', labels, blocked::int::text FROM versions
+				WHERE scheduled OR runs_total > 0 OR blocked_total > 0
 	UNION ALL SELECT 'fs_drift_alerts_total', fs_internal.prometheus_labels('monitor', a.monitor, 'severity', a.severity),
 					 count(*)::text
 				FROM fs.drift_alerts a GROUP BY a.monitor, a.severity

@@ -45,6 +45,8 @@ CREATE TABLE fs.view_versions (
 	history_relid regclass,		-- the storage tables, by OID (0.3)
 	online_relid regclass,
 	available_after interval,	-- rows are stamped at event time + this (0.3)
+	quarantine_relid regclass,	-- rows kept out by expectations, created with the first expectation (0.4)
+	stage_relid regclass,		-- where a batch is staged to be gated by expectations (0.4)
 	PRIMARY KEY (view_name, version)
 );
 COMMENT ON TABLE fs.view_versions IS 'immutable feature view versions: definition and storage tables';
@@ -72,7 +74,7 @@ CREATE TABLE fs.materialization_runs (
 	rows_read bigint,
 	rows_written bigint,
 	online_rows bigint,
-	status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+	status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'blocked')),
 	error text,
 	trigger text NOT NULL DEFAULT 'manual',
 	run_by name NOT NULL DEFAULT current_user,

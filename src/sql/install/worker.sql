@@ -34,6 +34,8 @@ CREATE TABLE fs.view_state (
 	runs_total bigint NOT NULL DEFAULT 0,	-- worker runs finished (for fs.metrics())
 	failures_total bigint NOT NULL DEFAULT 0,
 	rows_written_total bigint NOT NULL DEFAULT 0,
+	blocked_total bigint NOT NULL DEFAULT 0,	-- runs blocked by an expectation, manual or worker (0.4)
+	last_blocked_at timestamptz,
 	PRIMARY KEY (view_name, version),
 	FOREIGN KEY (view_name, version) REFERENCES fs.view_versions (view_name, version) ON DELETE CASCADE
 );

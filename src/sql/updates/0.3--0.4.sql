@@ -4,3 +4,18 @@
 -- of a table created in install/) is done here.  install/ files whose
 -- objects are all new in 0.4 are listed in the Makefile's
 -- SQL_NEW_IN_RELEASE and appended after this step.
+
+-- ---- expectations, push and the staged batch pipeline (branch batch) ----
+-- fs.materialize takes a version and a worker's run id, and says whether the
+-- batch was published or blocked: a new signature and result type.
+DROP FUNCTION fs.materialize(text, timestamptz, timestamptz);
+-- runs blocked by an expectation
+ALTER TABLE fs.materialization_runs DROP CONSTRAINT materialization_runs_status_check;
+ALTER TABLE fs.materialization_runs ADD CONSTRAINT materialization_runs_status_check
+	CHECK (status IN ('running', 'succeeded', 'failed', 'blocked'));
+ALTER TABLE fs.view_versions ADD COLUMN quarantine_relid regclass;
+ALTER TABLE fs.view_versions ADD COLUMN stage_relid regclass;
+ALTER TABLE fs.view_state ADD COLUMN blocked_total bigint NOT NULL DEFAULT 0;
+ALTER TABLE fs.view_state ADD COLUMN last_blocked_at timestamptz;
+-- (install/expectations.sql, all new, is appended by the Makefile)
+-- ---- end of branch batch ----
