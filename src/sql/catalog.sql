@@ -14,7 +14,8 @@ SELECT v.name, vv.version, v.entity, vv.key_column, vv.key_type, vv.ts_column, v
 	   vv.online_relid AS online_relation,
 	   v.owner_role,
 	   vv.available_after,
-	   vv.quarantine_relid AS quarantine_relation
+	   vv.quarantine_relid AS quarantine_relation,
+	   vv.push_relid AS push_relation
   FROM fs.views v
   JOIN fs.view_versions vv ON vv.view_name = v.name;
 COMMENT ON VIEW fs.feature_views IS
@@ -551,7 +552,8 @@ BEGIN
 		-- the extension's plain tables in fs_data.
 		SELECT string_agg(c.oid::regclass::text, ', ') INTO rels
 		  FROM pg_class c
-		 WHERE c.oid IN (vv.history_relid, vv.online_relid, vv.quarantine_relid, vv.stage_relid) AND c.relkind = 'r'
+		 WHERE c.oid IN (vv.history_relid, vv.online_relid, vv.quarantine_relid, vv.stage_relid,
+						 vv.push_relid) AND c.relkind = 'r'
 		   AND c.relnamespace = 'fs_data'::regnamespace
 		   AND c.relowner = (SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'fs_internal');
 		-- Objects that depend on the storage (views over it) block the drop unless cascading.

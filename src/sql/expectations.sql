@@ -230,15 +230,6 @@ BEGIN
 	-- condition.  Either must be boolean.
 	token := fs_internal.begin_user_sql(run_as, vv.search_path);
 	BEGIN
-		PERFORM fs_internal.describe_source(what,
-			format('SELECT 1 FROM (%s) AS fs_source WHERE (%s)', vv.source_query, condition));
-		kind := 'row';
-	EXCEPTION WHEN grouping_error THEN
-		kind := 'batch';
-	WHEN OTHERS THEN
-		RAISE EXCEPTION 'condition of % is invalid: %', what, SQLERRM USING ERRCODE = SQLSTATE;
-	END;
-	BEGIN
 		d := fs_internal.describe_source(what,
 			format('SELECT (%s) AS fs_check FROM (%s) AS fs_source', condition, vv.source_query));
 	EXCEPTION WHEN OTHERS THEN
@@ -251,6 +242,15 @@ BEGIN
 		RAISE EXCEPTION 'condition of % is of type %, not boolean', what, d.column_types[1]
 			USING ERRCODE = 'datatype_mismatch';
 	END IF;
+	BEGIN
+		PERFORM fs_internal.describe_source(what,
+			format('SELECT 1 FROM (%s) AS fs_source WHERE (%s)', vv.source_query, condition));
+		kind := 'row';
+	EXCEPTION WHEN grouping_error THEN
+		kind := 'batch';
+	WHEN OTHERS THEN
+		RAISE EXCEPTION 'condition of % is invalid: %', what, SQLERRM USING ERRCODE = SQLSTATE;
+	END;
 	IF kind = 'batch' THEN
 		subject := fs_internal.condition_subject(condition);
 		IF subject IS NOT NULL THEN
@@ -511,6 +511,7 @@ DECLARE
 	results jsonb := gate.results;
 	token bigint;
 	cols text;
+	blocking text[];
 BEGIN
 	IF trigger = 'push' THEN
 		SELECT coalesce(jsonb_agg(r), '[]') INTO results FROM jsonb_array_elements(gate.results) r
@@ -539,11 +540,13 @@ BEGIN
 	END IF;
 	PERFORM fs_internal.end_user_sql(token);
 	IF gate.blocked THEN
+		blocking := ARRAY(SELECT r ->> 'expectation' FROM jsonb_array_elements(gate.results) r
+						   WHERE r ->> 'action' = 'blocked' ORDER BY 1);
 		PERFORM pg_notify('feature_store_expectations', json_build_object(
 			'view', vv.view_name, 'version', vv.version, 'run_id', run, 'trigger', trigger, 'status', 'blocked',
-			'rows', gate.rows_checked, 'failed', gate.failed)::text);
+			'rows', gate.rows_checked, 'blocked_by', blocking, 'failed', gate.failed)::text);
 		RAISE WARNING 'batch of feature view "%" version % blocked by expectations: %', vv.view_name, vv.version,
-			array_to_string(gate.failed, ', ')
+			array_to_string(blocking, ', ')
 			USING DETAIL = 'Nothing was published: the previous values keep serving.',
 				  HINT = 'See fs.expectation_results and the quarantine relation in fs.feature_views.';
 	ELSIF cardinality(gate.failed) > 0 THEN
@@ -612,3 +615,79 @@ AS $$
 $$;
 COMMENT ON FUNCTION fs_internal.push_sql(fs.view_versions, text) IS
 	'internal: the query that reads pushed JSON rows as a version''s columns';
+
+-- The push relation of a version: a table a stream processor's sink (JDBC
+-- INSERTs, COPY) writes into.  Each statement's rows are pushed as one
+-- batch (fs.push, in the writer's transaction) by a statement trigger, and
+-- removed: the table stays empty.  Writers must be members of the view's
+-- owner role, as for fs.push.
+CREATE OR REPLACE FUNCTION fs_internal.pushed_rows() RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	rows jsonb;
+BEGIN
+	SELECT jsonb_agg(to_jsonb(p)) INTO rows FROM fs_pushed p;
+	IF rows IS NOT NULL THEN
+		PERFORM fs.push(TG_ARGV[0], rows, TG_ARGV[1]::int);
+	END IF;
+	EXECUTE format('DELETE FROM %s', TG_RELID::regclass);
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.pushed_rows() IS
+	'internal: pushes the rows a statement wrote into a push relation, then removes them';
+
+CREATE OR REPLACE FUNCTION fs_internal.w_create_push_relation(caller regrole, view text, version int) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	vv fs.view_versions;
+	owner name;
+	rel text;
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtext('feature_store'), hashtext('view:' || view));
+	vv := fs_internal.view_version(view, version);
+	owner := (SELECT v.owner_role FROM fs.views v WHERE v.name = vv.view_name);
+	IF NOT pg_has_role(caller, owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of feature view "%" to create its push relation', view
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF vv.push_relid IS NULL THEN
+		rel := fs_internal.storage_name(vv.view_name, vv.version, '_push');
+		EXECUTE format('CREATE TABLE fs_data.%I (%I %s, %I %s%s)', rel, vv.key_column, format_type(vv.key_type, NULL),
+					   vv.ts_column, format_type(vv.ts_type, NULL),
+					   coalesce((SELECT string_agg(format(', %I %s', f.name, format_type(f.type, NULL)), '' ORDER BY f.position)
+								   FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version), ''));
+		EXECUTE format('COMMENT ON TABLE fs_data.%I IS %L', rel,
+					   format('feature_store: rows written here are pushed to feature view %s version %s', vv.view_name,
+							  vv.version));
+		EXECUTE format('CREATE TRIGGER push AFTER INSERT ON fs_data.%I REFERENCING NEW TABLE AS fs_pushed '
+					   'FOR EACH STATEMENT EXECUTE FUNCTION fs_internal.pushed_rows(%L, %L)', rel, vv.view_name, vv.version);
+		EXECUTE format('GRANT SELECT, INSERT, DELETE ON fs_data.%I TO %I WITH GRANT OPTION', rel, owner);
+		UPDATE fs.view_versions x SET push_relid = format('fs_data.%I', rel)::regclass
+		 WHERE x.view_name = vv.view_name AND x.version = vv.version;
+		RETURN format('fs_data.%I', rel)::regclass::oid;
+	END IF;
+	RETURN vv.push_relid::oid;
+END;
+$$;
+REVOKE ALL ON FUNCTION fs_internal.w_create_push_relation(regrole, text, int) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_create_push_relation(regrole, text, int) IS
+	'internal catalog operation: creates the push relation of a feature view version';
+
+CREATE OR REPLACE FUNCTION fs.push_relation(view text, version int DEFAULT NULL) RETURNS regclass
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	IF view IS NULL THEN
+		RAISE EXCEPTION 'feature view name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN fs_internal.write('create_push_relation', view, version)::oid::regclass;
+END;
+$$;
+COMMENT ON FUNCTION fs.push_relation(text, int) IS
+	'the relation (created on first call) whose INSERTs and COPYs push rows to a feature view version, the latest by default';

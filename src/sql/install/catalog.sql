@@ -47,6 +47,7 @@ CREATE TABLE fs.view_versions (
 	available_after interval,	-- rows are stamped at event time + this (0.3)
 	quarantine_relid regclass,	-- rows kept out by expectations, created with the first expectation (0.4)
 	stage_relid regclass,		-- where a batch is staged to be gated by expectations (0.4)
+	push_relid regclass,		-- the relation a stream sink INSERTs or COPYs into (0.4)
 	PRIMARY KEY (view_name, version)
 );
 COMMENT ON TABLE fs.view_versions IS 'immutable feature view versions: definition and storage tables';

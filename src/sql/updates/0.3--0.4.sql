@@ -15,6 +15,7 @@ ALTER TABLE fs.materialization_runs ADD CONSTRAINT materialization_runs_status_c
 	CHECK (status IN ('running', 'succeeded', 'failed', 'blocked'));
 ALTER TABLE fs.view_versions ADD COLUMN quarantine_relid regclass;
 ALTER TABLE fs.view_versions ADD COLUMN stage_relid regclass;
+ALTER TABLE fs.view_versions ADD COLUMN push_relid regclass;
 ALTER TABLE fs.view_state ADD COLUMN blocked_total bigint NOT NULL DEFAULT 0;
 ALTER TABLE fs.view_state ADD COLUMN last_blocked_at timestamptz;
 -- (install/expectations.sql, all new, is appended by the Makefile)
