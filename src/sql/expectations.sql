@@ -592,7 +592,18 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = format('Pushed rows are written as the view''s owner role %s; only its members may push.', run_as);
 	END IF;
-	r := fs_internal.run_batch(vv, 'push', fs_internal.push_sql(vv, '$5'), rows, NULL, NULL, NULL, clock_timestamp());
+	BEGIN
+		r := fs_internal.run_batch(vv, 'push', fs_internal.push_sql(vv, '$5'), rows, NULL, NULL, NULL, clock_timestamp());
+	EXCEPTION WHEN data_exception THEN
+		RAISE EXCEPTION 'rows pushed to feature view "%" do not fit its columns: %', view, SQLERRM
+			USING ERRCODE = SQLSTATE,
+				  HINT = format('Each row is a JSON object with keys %s.',
+								(SELECT string_agg(quote_ident(c), ', ')
+								   FROM (SELECT vv.key_column AS c UNION ALL SELECT vv.ts_column
+										 UNION ALL (SELECT f.name FROM fs.view_features f
+													 WHERE f.view_name = vv.view_name AND f.version = vv.version
+													 ORDER BY f.position)) x));
+	END;
 	version := vv.version;
 	rows_read := r.rows_read;
 	rows_written := r.rows_written;
