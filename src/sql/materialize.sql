@@ -29,7 +29,7 @@
 -- event time plus available_after ($3; the window, $1 and $2, still selects
 -- on the source's time).  The row alias fs_batch is reserved (a source
 -- column of that name is refused at registration).
-CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text) RETURNS text
+CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text, created_column text) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
@@ -51,9 +51,9 @@ WITH batch AS (
 	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2)
 ), ranked AS (
 	SELECT fs_batch AS fs_row, pg_catalog.row_number() OVER w AS fs_n,
-		   pg_catalog.record_image_eq(fs_batch, pg_catalog.first_value(fs_batch) OVER w) AS fs_same
+		   pg_catalog.record_image_eq(fs_batch, pg_catalog.first_value(fs_batch) OVER w)%12$s AS fs_same
 	  FROM batch AS fs_batch
-	WINDOW w AS (PARTITION BY fs_batch.%1$I, fs_batch.%2$I)
+	WINDOW w AS (PARTITION BY fs_batch.%1$I, fs_batch.%2$I%13$s)
 ), fresh AS (
 	SELECT r.fs_row, p.fs_same IS NOT NULL AS fs_revision FROM ranked AS r
 	  LEFT JOIN LATERAL (SELECT pg_catalog.record_image_eq(ROW(%8$s), ROW(%9$s)) AS fs_same
@@ -88,11 +88,16 @@ $q$,
 		(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('(r.fs_row).%I', x), ', ') FROM unnest(names) x), stamp,
-		(SELECT string_agg(format('(f.fs_row).%I', x), ', ') FROM unnest(names) x));
+		(SELECT string_agg(format('(f.fs_row).%I', x), ', ') FROM unnest(names) x),
+		CASE WHEN created_column IS NOT NULL
+			 THEN format(' OR fs_batch.%1$I IS DISTINCT FROM pg_catalog.first_value(fs_batch.%1$I) OVER w', created_column)
+			 ELSE '' END,
+		CASE WHEN created_column IS NOT NULL THEN format(' ORDER BY fs_batch.%I DESC NULLS LAST', created_column)
+			 ELSE '' END);
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text) IS
-	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store';
+COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text) IS
+	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins)';
 
 -- Runs one batch of a version through the pipeline above.  batch is the
 -- query of its rows, run as the view's owner with $5 (pushed rows) bound;
@@ -118,12 +123,22 @@ DECLARE
 	revised bigint;
 	stage regclass;
 	cols text;
+	created_column text;
 BEGIN
 	-- One batch of a version at a time.  The created time is taken once the
 	-- previous batch has committed, so later batches write later times.
 	PERFORM pg_advisory_xact_lock(hashtext('feature_store'),
 								  hashtext(format('materialize:%s@%s', vv.view_name, vv.version)));
 	created := clock_timestamp();
+	-- the created-time column, when the view has one: a feature of this version
+	created_column := (SELECT o.created_column FROM fs.view_options o WHERE o.view_name = vv.view_name);
+	IF created_column IS NOT NULL AND NOT EXISTS (SELECT FROM fs.view_features f
+		WHERE f.view_name = vv.view_name AND f.version = vv.version AND f.name = created_column) THEN
+		RAISE EXCEPTION 'created_column "%" of feature view "%" is not a feature of version %', created_column,
+			vv.view_name, vv.version
+			USING ERRCODE = 'undefined_column',
+				  HINT = 'Set another one, or clear it, with fs.set_feature_view_options(view, created_column => ...).';
+	END IF;
 	staged := EXISTS (SELECT FROM fs.view_expectations e
 					   WHERE e.view_name = vv.view_name AND (e.kind = 'row' OR trigger <> 'push'));
 	IF staged THEN
@@ -157,7 +172,7 @@ BEGIN
 	END IF;
 	-- 3. publish
 	IF status = 'succeeded' THEN
-		EXECUTE fs_internal.publish_sql(vv, batch) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+		EXECUTE fs_internal.publish_sql(vv, batch, created_column) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
 			USING start, finish, vv.available_after, created, rows;
 		IF staged THEN
 			rows_read := gate.rows_checked;
@@ -173,8 +188,12 @@ BEGIN
 			USING ERRCODE = 'cardinality_violation',
 				  DETAIL = format('The rows for %I = %s, %I = %s have different values.', vv.key_column, bad_key,
 								  vv.ts_column, bad_time),
-				  HINT = format('Make (%I, %I) unique in the source; identical rows count once.', vv.key_column,
-								vv.ts_column);
+				  HINT = CASE WHEN created_column IS NULL
+							  THEN format('Make (%I, %I) unique in the source, or give the view a created-time column '
+										  '(fs.set_feature_view_options(view, created_column => ...)); identical rows '
+										  'count once.', vv.key_column, vv.ts_column)
+							  ELSE format('Their created time %I is the same; the newest created row wins.', created_column)
+						 END;
 	END IF;
 
 	-- 4. record

@@ -44,7 +44,7 @@ COMMENT ON VIEW fs_internal.version_schedule IS
 -- is.  Resuming also lifts a failing view's retry delay, so it runs at the
 -- next tick.
 CREATE OR REPLACE FUNCTION fs_internal.w_set_view_options(caller regrole, view text, paused boolean,
-	lateness interval, reconcile_every interval, expected_freshness interval)
+	lateness interval, reconcile_every interval, expected_freshness interval, created_column text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog
@@ -69,9 +69,20 @@ BEGIN
 		RAISE EXCEPTION 'expected_freshness of feature view "%" must be positive', view
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	INSERT INTO fs.view_options AS o (view_name, paused, lateness, reconcile_every, expected_freshness)
-	VALUES (v.name, coalesce(paused, false), lateness, reconcile_every, expected_freshness)
+	-- the created-time column: a feature of the latest version ('' clears it)
+	IF created_column <> '' AND NOT EXISTS (
+		SELECT FROM fs.view_features f
+		 WHERE f.view_name = v.name AND f.name = w_set_view_options.created_column
+		   AND f.version = (SELECT max(x.version) FROM fs.view_versions x WHERE x.view_name = v.name)) THEN
+		RAISE EXCEPTION 'created_column "%" of feature view "%" is not a feature of its latest version', created_column, view
+			USING ERRCODE = 'undefined_column',
+				  HINT = 'The created-time column is a column of the source, stored as a feature.';
+	END IF;
+	INSERT INTO fs.view_options AS o (view_name, paused, lateness, reconcile_every, expected_freshness, created_column)
+	VALUES (v.name, coalesce(paused, false), lateness, reconcile_every, expected_freshness, nullif(created_column, ''))
 	ON CONFLICT (view_name) DO UPDATE SET
+		created_column = CASE WHEN w_set_view_options.created_column IS NULL THEN o.created_column
+							  ELSE nullif(w_set_view_options.created_column, '') END,
 		paused = coalesce(w_set_view_options.paused, o.paused),
 		lateness = coalesce(w_set_view_options.lateness, o.lateness),
 		reconcile_every = coalesce(w_set_view_options.reconcile_every, o.reconcile_every),
@@ -83,28 +94,30 @@ BEGIN
 	RETURN NULL;
 END;
 $$;
-REVOKE ALL ON FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, interval, interval) FROM PUBLIC;
-COMMENT ON FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, interval, interval) IS
+REVOKE ALL ON FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, interval, interval, text) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, interval, interval, text) IS
 	'internal catalog operation: sets the worker options of a feature view';
 
 CREATE OR REPLACE FUNCTION fs.set_feature_view_options(view text, lateness interval DEFAULT NULL,
-	reconcile_every interval DEFAULT NULL, expected_freshness interval DEFAULT NULL) RETURNS void
+	reconcile_every interval DEFAULT NULL, expected_freshness interval DEFAULT NULL, created_column text DEFAULT NULL)
+RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
 BEGIN
-	PERFORM fs_internal.write('set_view_options', view, NULL::boolean, lateness, reconcile_every, expected_freshness);
+	PERFORM fs_internal.write('set_view_options', view, NULL::boolean, lateness, reconcile_every, expected_freshness,
+							  created_column);
 END;
 $$;
-COMMENT ON FUNCTION fs.set_feature_view_options(text, interval, interval, interval) IS
-	'sets how the worker keeps a feature view fresh: allowed lateness of incremental runs (default 1 hour), period of full reconciliations (default 1 day), expected freshness (default twice the schedule); NULL leaves an option unchanged';
+COMMENT ON FUNCTION fs.set_feature_view_options(text, interval, interval, interval, text) IS
+	'sets how the worker keeps a feature view fresh: allowed lateness of incremental runs (default 1 hour), period of full reconciliations (default 1 day), expected freshness (default twice the schedule), and the created-time column that resolves conflicting rows for one key and event time (newest wins;  clears it); NULL leaves an option unchanged';
 
 CREATE OR REPLACE FUNCTION fs.pause_feature_view(view text) RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
 BEGIN
-	PERFORM fs_internal.write('set_view_options', view, true, NULL::interval, NULL::interval, NULL::interval);
+	PERFORM fs_internal.write('set_view_options', view, true, NULL::interval, NULL::interval, NULL::interval, NULL::text);
 END;
 $$;
 COMMENT ON FUNCTION fs.pause_feature_view(text) IS
@@ -115,7 +128,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
 BEGIN
-	PERFORM fs_internal.write('set_view_options', view, false, NULL::interval, NULL::interval, NULL::interval);
+	PERFORM fs_internal.write('set_view_options', view, false, NULL::interval, NULL::interval, NULL::interval, NULL::text);
 END;
 $$;
 COMMENT ON FUNCTION fs.resume_feature_view(text) IS

@@ -13,7 +13,8 @@ CREATE TABLE fs.view_options (
 	lateness interval CHECK (lateness >= interval '0'),
 	reconcile_every interval CHECK (reconcile_every > interval '0'),
 	expected_freshness interval CHECK (expected_freshness > interval '0'),
-	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_column text			-- resolves conflicting rows for one key and event time: newest wins (0.4)
 );
 COMMENT ON TABLE fs.view_options IS
 	'worker options of a feature view: paused, allowed lateness, full reconciliation period, expected freshness (NULL: default)';

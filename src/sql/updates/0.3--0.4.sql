@@ -18,5 +18,9 @@ ALTER TABLE fs.view_versions ADD COLUMN stage_relid regclass;
 ALTER TABLE fs.view_versions ADD COLUMN push_relid regclass;
 ALTER TABLE fs.view_state ADD COLUMN blocked_total bigint NOT NULL DEFAULT 0;
 ALTER TABLE fs.view_state ADD COLUMN last_blocked_at timestamptz;
+-- the created-time column option
+ALTER TABLE fs.view_options ADD COLUMN created_column text;
+DROP FUNCTION fs.set_feature_view_options(text, interval, interval, interval);
+DROP FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, interval, interval);
 -- (install/expectations.sql, all new, is appended by the Makefile)
 -- ---- end of branch batch ----
