@@ -177,6 +177,43 @@ SELECT string_agg(feature || ' ' || verdict, ', ' ORDER BY feature) AS drift_ver
   FROM (SELECT feature, CASE WHEN bool_or(verdict = 'DRIFT') THEN 'DRIFT' ELSE 'ok' END AS verdict
 		  FROM drift GROUP BY feature) f \gset
 
+
+\echo
+\echo '== 6. Quality gates: a bad batch is blocked, the previous values keep serving'
+\o /dev/null
+SELECT fs.add_expectation('txn_daily', 'spend_not_negative', 'spend_1d >= 0', 'block'),
+	   fs.add_expectation('txn_daily', 'txns_positive', 'txns_1d > 0', 'drop'),
+	   fs.add_expectation('txn_daily', 'has_rows', 'count(*) > 0', 'block');
+\o
+SELECT name, condition, severity, kind FROM fs.expectations WHERE view = 'txn_daily' ORDER BY name;
+\echo 'a refund bug books -10000.00 on customer 2 yesterday; the next run of the last week is blocked:'
+INSERT INTO transactions (txn_id, customer_id, ts, amount, category)
+VALUES (-1, 2, date_trunc('day', now()) - interval '1 day' + interval '12 hours', -10000, 'online');
+SELECT (features ->> 'txn_daily:spend_1d') AS customer_2_spend_1d_before
+  FROM fs.online_features(ARRAY['txn_daily:spend_1d'], ARRAY[2]::bigint[]) \gset
+SELECT version, rows_read, rows_written, status
+  FROM fs.materialize('txn_daily', date_trunc('day', now()) - interval '7 days');
+SELECT run_id AS blocked_run, status, error FROM fs.materialization_runs ORDER BY run_id DESC LIMIT 1 \gset
+SELECT expectation, rows_checked, rows_failing, observed, passed, action FROM fs.expectation_results
+ WHERE run_id = :blocked_run ORDER BY expectation;
+\echo 'the quarantined rows of that run (the whole blocked batch; here those that failed something):'
+SELECT fs_failed_expectations, customer_id, day_end::date, spend_1d, txns_1d
+  FROM fs_data.txn_daily_v1_quarantine WHERE fs_run_id = :blocked_run AND fs_failed_expectations <> '{}';
+SELECT count(*) AS quarantined FROM fs_data.txn_daily_v1_quarantine WHERE fs_run_id = :blocked_run \gset
+SELECT (features ->> 'txn_daily:spend_1d') AS customer_2_spend_1d_after
+  FROM fs.online_features(ARRAY['txn_daily:spend_1d'], ARRAY[2]::bigint[]) \gset
+\echo 'customer 2 spend_1d online before: ':customer_2_spend_1d_before', after the blocked run: ':customer_2_spend_1d_after
+SELECT view, version, blocked, last_blocked_at IS NOT NULL AS was_blocked FROM fs.feature_freshness WHERE view = 'txn_daily';
+SELECT :'customer_2_spend_1d_before' IS NOT DISTINCT FROM :'customer_2_spend_1d_after' AND :'status' = 'blocked' AS gate_ok \gset
+\if :gate_ok
+\else
+DO $$BEGIN RAISE EXCEPTION 'the blocked batch changed the online store: the demo failed'; END $$;
+\endif
+\echo 'the bad transaction is removed; the next run passes the gate'
+DELETE FROM transactions WHERE txn_id = -1;
+SELECT version, rows_read, rows_written, status
+  FROM fs.materialize('txn_daily', date_trunc('day', now()) - interval '7 days');
+
 \o :summary_file
-\qecho 'demo succeeded: ':rows' training rows (churn rate ':churn_rate'); ':naive_rows_from_the_future' labels would have seen future values through a naive latest-value join and ':start_of_day_leaks' through start-of-day daily stamps, none do (':rows_differing_from_lateral' rows differ from LATERAL); online_features ':online_us' us/request; drift first vs last month: ':drift_verdicts
+\qecho 'demo succeeded: ':rows' training rows (churn rate ':churn_rate'); ':naive_rows_from_the_future' labels would have seen future values through a naive latest-value join and ':start_of_day_leaks' through start-of-day daily stamps, none do (':rows_differing_from_lateral' rows differ from LATERAL); online_features ':online_us' us/request; drift first vs last month: ':drift_verdicts'; a batch with a negative daily spend was blocked (':quarantined' rows quarantined, online values unchanged)'
 \o
