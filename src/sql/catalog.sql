@@ -14,6 +14,8 @@ SELECT v.name, vv.version, v.entity, vv.key_column, vv.key_type, vv.ts_column, v
 	   vv.online_relid AS online_relation,
 	   v.owner_role,
 	   vv.available_after,
+	   vv.version = (fs_internal.serving_version(v.name)).version AS serving,
+	   vv.first_success_at,
 	   vv.quarantine_relid AS quarantine_relation,
 	   vv.push_relid AS push_relation
   FROM fs.views v

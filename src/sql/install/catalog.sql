@@ -45,6 +45,7 @@ CREATE TABLE fs.view_versions (
 	history_relid regclass,		-- the storage tables, by OID (0.3)
 	online_relid regclass,
 	available_after interval,	-- rows are stamped at event time + this (0.3)
+	first_success_at timestamptz,	-- end of its first successful materialization (0.4)
 	quarantine_relid regclass,	-- rows kept out by expectations, created with the first expectation (0.4)
 	stage_relid regclass,		-- where a batch is staged to be gated by expectations (0.4)
 	push_relid regclass,		-- the relation a stream sink INSERTs or COPYs into (0.4)
