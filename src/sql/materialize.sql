@@ -28,8 +28,12 @@
 -- older one.  Rows are stamped when their values are known: the source's
 -- event time plus available_after ($3; the window, $1 and $2, still selects
 -- on the source's time).  The row alias fs_batch is reserved (a source
--- column of that name is refused at registration).
-CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text, created_column text) RETURNS text
+-- column of that name is refused at registration).  A batch that is a
+-- table (the stage, or a source that names a relation) is read twice (rows
+-- and their count, in one snapshot) rather than copied into the statement's
+-- own store, which costs more than a second scan.
+CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text, created_column text,
+	scan_twice boolean) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
@@ -43,7 +47,7 @@ BEGIN
 				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
 				  ELSE format('%I + $3', vv.ts_column) END;
 	RETURN format($q$
-WITH batch AS (
+WITH batch AS %14$s (
 	SELECT %1$I, %10$s AS %2$I, %3$s FROM (
 %4$s
 	) AS fs_source
@@ -93,11 +97,12 @@ $q$,
 			 THEN format(' OR fs_batch.%1$I IS DISTINCT FROM pg_catalog.first_value(fs_batch.%1$I) OVER w', created_column)
 			 ELSE '' END,
 		CASE WHEN created_column IS NOT NULL THEN format(' ORDER BY fs_batch.%I DESC NULLS LAST', created_column)
-			 ELSE '' END);
+			 ELSE '' END,
+		CASE WHEN scan_twice THEN 'NOT MATERIALIZED' ELSE '' END);
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text) IS
-	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins)';
+COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolean) IS
+	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins); scan_twice reads a cheap batch twice instead of keeping a copy';
 
 -- Runs one batch of a version through the pipeline above.  batch is the
 -- query of its rows, run as the view's owner with $5 (pushed rows) bound;
@@ -124,6 +129,7 @@ DECLARE
 	stage regclass;
 	cols text;
 	created_column text;
+	plain_relation boolean := false;
 BEGIN
 	-- One batch of a version at a time.  The created time is taken once the
 	-- previous batch has committed, so later batches write later times.
@@ -156,6 +162,11 @@ BEGIN
 	IF trigger <> 'push' THEN
 		src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), batch);
 		PERFORM fs_internal.check_source_columns(vv, src.column_names, src.column_types);
+		-- a source that is a table (registered by name): cheap to read twice
+		plain_relation := EXISTS (
+			SELECT FROM pg_class c
+			 WHERE c.oid = to_regclass(substring(batch FROM '^SELECT \* FROM ([^ ;()]+)$'))
+			   AND c.relkind IN ('r', 'p', 'm'));
 	END IF;
 	IF staged THEN
 		-- 1. stage (the window applied once, here)
@@ -172,7 +183,7 @@ BEGIN
 	END IF;
 	-- 3. publish
 	IF status = 'succeeded' THEN
-		EXECUTE fs_internal.publish_sql(vv, batch, created_column) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+		EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged OR plain_relation) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
 			USING start, finish, vv.available_after, created, rows;
 		IF staged THEN
 			rows_read := gate.rows_checked;
