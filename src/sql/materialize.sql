@@ -28,10 +28,9 @@
 -- older one.  Rows are stamped when their values are known: the source's
 -- event time plus available_after ($3; the window, $1 and $2, still selects
 -- on the source's time).  The row alias fs_batch is reserved (a source
--- column of that name is refused at registration).  A batch that is a
--- table (the stage, or a source that names a relation) is read twice (rows
--- and their count, in one snapshot) rather than copied into the statement's
--- own store, which costs more than a second scan.
+-- column of that name is refused at registration).  A staged batch is read
+-- twice (rows and their count, in one snapshot) rather than copied into the
+-- statement's own store; a source is read once.
 CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text, created_column text,
 	scan_twice boolean) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -129,7 +128,6 @@ DECLARE
 	stage regclass;
 	cols text;
 	created_column text;
-	plain_relation boolean := false;
 BEGIN
 	-- One batch of a version at a time.  The created time is taken once the
 	-- previous batch has committed, so later batches write later times.
@@ -162,11 +160,6 @@ BEGIN
 	IF trigger <> 'push' THEN
 		src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), batch);
 		PERFORM fs_internal.check_source_columns(vv, src.column_names, src.column_types);
-		-- a source that is a table (registered by name): cheap to read twice
-		plain_relation := EXISTS (
-			SELECT FROM pg_class c
-			 WHERE c.oid = to_regclass(substring(batch FROM '^SELECT \* FROM ([^ ;()]+)$'))
-			   AND c.relkind IN ('r', 'p', 'm'));
 	END IF;
 	IF staged THEN
 		-- 1. stage (the window applied once, here)
@@ -183,7 +176,7 @@ BEGIN
 	END IF;
 	-- 3. publish
 	IF status = 'succeeded' THEN
-		EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged OR plain_relation) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+		EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
 			USING start, finish, vv.available_after, created, rows;
 		IF staged THEN
 			rows_read := gate.rows_checked;
