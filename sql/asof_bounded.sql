@@ -81,14 +81,15 @@ INSERT INTO bnd_conds VALUES
 	(4, $$(f.w + l.id) % 5 = 0 AND l.ts - f.ts < l.ttl$$),
 	(5, $$f.v < l.thr AND (f.w + l.id) % 3 <> 0 AND f.ts >= l.ts - interval '3 days' AND l.ts - f.ts <= l.ttl$$),
 	(6, $$f.v < l.thr$$);
--- Strategies: the planner's choice; index probes; the merge over the index;
--- the merge over sorted inputs with a work_mem small enough for the key
--- group's store to spill to a file.
+-- Strategies: the planner's choice; index probes; the merge over the index
+-- (which walks back through the index); the merge over sorted inputs with a
+-- work_mem small enough for the key group's store to spill to a file (where
+-- the index exists, the planner leaves that case to the merge over index).
 CREATE TABLE bnd_settings (n int, settings text);
 INSERT INTO bnd_settings VALUES
 	(1, ''),
 	(2, 'feature_store.asof_strategy=index_probe'),
-	(3, 'feature_store.asof_strategy=merge,enable_seqscan=off,work_mem=64'),
+	(3, 'feature_store.asof_strategy=merge_over_index'),
 	(4, 'feature_store.asof_strategy=merge,enable_indexscan=off,enable_bitmapscan=off,work_mem=64');
 CREATE INDEX ON bnd_f (k, ts);
 ANALYZE bnd_f;

@@ -141,6 +141,7 @@ typedef struct AsofPathContext
 	AsofJoinClauses *jc;
 	double		outer_rows;		/* spine rows, at least 1 */
 	Cost		qual_cost;		/* per spine row: the candidate conditions */
+	double		per_key;		/* feature rows per key */
 	double		walk;			/* candidates read back per spine row */
 	Cost		walk_row_cost;	/* reading one of them through the index */
 } AsofPathContext;
@@ -266,7 +267,7 @@ AsofAddProbePath(AsofPathContext *pc)
 	Cost		probe_total;
 
 	if (index == NULL || outer_path == NULL || outer_path->param_info != NULL ||
-		asof_strategy_choice == ASOF_CHOICE_MERGE)
+		asof_strategy_choice == ASOF_CHOICE_MERGE || asof_strategy_choice == ASOF_CHOICE_MERGE_INDEX)
 		return -1;
 	cost_qual_eval(&base_cost, extract_actual_clauses(pc->innerrel->baserestrictinfo, false),
 				   pc->root);
@@ -297,8 +298,18 @@ AsofAddMergePath(AsofPathContext *pc)
 	double		inner_rows;
 	Cost		startup;
 	Cost		run;
+	bool		group_spills;
 
 	if (outer_sorted == NULL || inner_sorted == NULL)
+		return;
+	/*
+	 * Other conditions keep a key's rows in a store read back row by row;
+	 * once it spills, a walk reads a file backwards.  The merge over index
+	 * walks the index instead: leave it that case.
+	 */
+	group_spills = jc->cand_quals != NIL &&
+		inner_sorted->pathtarget->width * pc->per_key > work_mem * 1024.0;
+	if (group_spills && AsofFindMergeIndex(pc->root, pc->innerrel, jc) != NULL)
 		return;
 	inner_rows = Max(inner_sorted->rows, 1.0);
 	startup = outer_sorted->startup_cost + inner_sorted->startup_cost;
@@ -311,9 +322,7 @@ AsofAddMergePath(AsofPathContext *pc)
 	{
 		/* the key group's store: each row written once, walks read back (spilled: from a file) */
 		run += cpu_tuple_cost * inner_rows +
-			pc->outer_rows * pc->walk * (cpu_tuple_cost * 2.0 +
-										 (inner_sorted->pathtarget->width * inner_rows > work_mem * 1024.0 ?
-										  seq_page_cost : 0.0));
+			pc->outer_rows * pc->walk * (cpu_tuple_cost * 2.0 + (group_spills ? seq_page_cost : 0.0));
 	}
 	add_path(pc->joinrel, (Path *)
 			 AsofMakePath(pc, ASOF_MERGE, list_make2(outer_sorted, inner_sorted),
@@ -415,11 +424,11 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 		cpu_tuple_cost * pc->joinrel->rows + pc->qual_cost * pc->outer_rows;
 	if (pc->walk > 1.0)
 	{
-		/* past the latest row, a descent of the index and the walk */
-		cpu += pc->outer_rows * (cpu_operator_cost * 4.0 * (index->tree_height + 2) *
-								 (list_length(jc->keys) + 1) +
-								 random_page_cost * 0.5 +
-								 (pc->walk - 1.0) * pc->walk_row_cost);
+		/* when the latest row fails (1 - 1/walk), a descent of the index and the walk */
+		cpu += pc->outer_rows * (1.0 - 1.0 / pc->walk) *
+			(cpu_operator_cost * 4.0 * (index->tree_height + 2) * (list_length(jc->keys) + 1) +
+			 random_page_cost * 0.5 +
+			 (pc->walk - 1.0) * pc->walk_row_cost);
 	}
 	add_path(pc->joinrel, (Path *)
 			 AsofMakePath(pc, ASOF_MERGE_INDEX, list_make1(outer_path),
@@ -471,11 +480,12 @@ AsofEstimateWalk(AsofPathContext *pc, SpecialJoinInfo *sjinfo)
 	Selectivity sel;
 
 	pc->walk = 1.0;
-	if (jc->cand_quals == NIL)
-		return;
 	if (jc->key_inner != NIL)
 		per_key = inner_rows / Max(estimate_num_groups(pc->root, jc->key_inner, inner_rows,
 													   NULL, NULL), 1.0);
+	pc->per_key = per_key;
+	if (jc->cand_quals == NIL)
+		return;
 	/* the TTL window's share of a key's rows */
 	window = per_key * clauselist_selectivity(pc->root, extract_actual_clauses(jc->mono_quals, false),
 											  0, pc->jointype, sjinfo);
@@ -540,7 +550,10 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 		return;
 	if (asof_strategy_choice == ASOF_CHOICE_PROBE)
 		return;
-	AsofAddMergePath(&pc);
-	AsofAddRangesPath(&pc);
+	if (asof_strategy_choice != ASOF_CHOICE_MERGE_INDEX)
+	{
+		AsofAddMergePath(&pc);
+		AsofAddRangesPath(&pc);
+	}
 	AsofAddIndexMergePaths(&pc);
 }
