@@ -64,6 +64,16 @@ VALUES ('priv_sales', 9, 'x', 'SELECT 1', 'public', 'shop_id', 'int', 'at', 'tim
 INSERT INTO fs.entities (name, key_type, owner_role) VALUES ('priv_fake', 'int', 'regress_fs_owner');
 INSERT INTO fs.materialization_runs (view_name, version, started_at, status)
 VALUES ('priv_sales', 1, now(), 'succeeded');
+-- nor expectations, their results, or the operations behind them
+INSERT INTO fs.view_expectations (view_name, name, condition, severity, kind)
+VALUES ('priv_sales', 'mine', 'true', 'warn', 'row');
+INSERT INTO fs.expectation_results (view_name, version, expectation, severity, kind, trigger, rows_checked, passed)
+VALUES ('priv_sales', 1, 'mine', 'warn', 'row', 'manual', 0, true);
+SELECT fs_internal.w_add_expectation('regress_fs_analyst', 'priv_sales', 'mine', 'true', 'warn', 'row', NULL);
+SELECT fs_internal.write('add_expectation', 'priv_sales'::text, 'mine'::text, 'true'::text, 'warn'::text, 'row'::text,
+	NULL::text);
+SELECT fs_internal.write('record_results', 'priv_sales'::text, 1, NULL::bigint, 'manual'::text, '[]'::jsonb);
+SELECT * FROM fs.push('priv_sales', '[]');
 -- a view over a table the analyst cannot read is refused at registration
 SELECT fs.register_feature_view('priv_mine', 'priv_shop', 'priv_orders', 'shop_id', 'at');
 RESET ROLE;
