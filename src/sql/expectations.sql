@@ -378,13 +378,15 @@ COMMENT ON FUNCTION fs.add_drift_expectation(text, text, tstzrange, text, float8
 -- Gating a batch
 ------------------------------------------------------------------------------
 
--- Evaluates the view's expectations that fit the staged batch (the
--- version's stage table) in one pass over it, as the caller (run_batch calls
+-- Stages a batch (fill: the INSERT into the version's stage table, with
+-- $1 start, $2 finish and $5 pushed rows) and evaluates the view's
+-- expectations that fit it in the same pass, as the caller (run_batch calls
 -- it as the view's owner) under the view's search_path.  When a block or a
 -- drop fails, the failing rows of the stage are marked with the names of the
 -- row conditions they failed, and those a drop keeps out as dropped
 -- (record_gate then quarantines them, and publishing leaves them out).
-CREATE OR REPLACE FUNCTION fs_internal.gate_batch(vv fs.view_versions, stage regclass, push boolean,
+CREATE OR REPLACE FUNCTION fs_internal.gate_batch(vv fs.view_versions, stage regclass, push boolean, fill text,
+	start timestamptz, finish timestamptz, rows jsonb,
 	OUT blocked boolean, OUT rows_checked bigint, OUT results jsonb, OUT failed text[], OUT batch_failed text[])
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
@@ -402,6 +404,8 @@ DECLARE
 	cases text[] := '{}';
 	conds text[] := '{}';
 	drops text[] := '{}';
+	ret text[] := '{}';
+	batch_conds boolean;
 BEGIN
 	blocked := false;
 	results := '[]';
@@ -419,15 +423,28 @@ BEGIN
 			CONTINUE;
 		END;
 		exps := exps || e;
-		IF e.kind = 'row' THEN
+	END LOOP;
+	-- The one pass: the batch is staged by the statement that gates it.  Row
+	-- conditions are evaluated on each row as it is stored (only their
+	-- outcomes are returned); batch conditions need the rows themselves.
+	batch_conds := EXISTS (SELECT FROM unnest(exps) x WHERE x.kind = 'batch');
+	FOREACH e IN ARRAY exps LOOP
+		k := k + 1;
+		IF e.kind = 'row' AND NOT batch_conds THEN
+			ret := ret || format('(%s) IS NOT TRUE AS fs_fail_%s', e.condition, k);
+			sel := sel || format('pg_catalog.count(*) FILTER (WHERE fs_fail_%s)::text', k);
+		ELSIF e.kind = 'row' THEN
 			sel := sel || format('pg_catalog.count(*) FILTER (WHERE (%s) IS NOT TRUE)::text', e.condition);
 		ELSE
 			sel := sel || format('((%s) IS TRUE)::text', e.condition)
 					   || coalesce(format('(%s)::text', e.subject), 'NULL::text');
 		END IF;
 	END LOOP;
-	-- the one pass
-	EXECUTE format('SELECT ARRAY[%s] FROM %s AS fs_source', array_to_string(sel, ', '), stage) INTO vals;
+	k := 2;
+	EXECUTE format('WITH fs_staged AS (%s RETURNING %s) SELECT ARRAY[%s] FROM fs_staged AS fs_source', fill,
+				   CASE WHEN batch_conds THEN '*' WHEN cardinality(ret) = 0 THEN '1' ELSE array_to_string(ret, ', ') END,
+				   array_to_string(sel, ', '))
+		INTO vals USING start, finish, NULL::interval, NULL::timestamptz, rows;
 	rows_checked := vals[1]::bigint;
 	FOREACH e IN ARRAY exps LOOP
 		IF e.kind = 'row' THEN
@@ -471,8 +488,8 @@ BEGIN
 	PERFORM fs_internal.end_user_sql(token);
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.gate_batch(fs.view_versions, regclass, boolean) IS
-	'internal: evaluates a feature view''s expectations over the staged batch in one pass; marks the rows kept out';
+COMMENT ON FUNCTION fs_internal.gate_batch(fs.view_versions, regclass, boolean, text, timestamptz, timestamptz, jsonb) IS
+	'internal: stages a batch and evaluates a feature view''s expectations over it in the same pass; marks the rows kept out';
 
 CREATE OR REPLACE FUNCTION fs_internal.w_record_results(caller regrole, view text, version int, run bigint,
 	trigger text, results jsonb) RETURNS bigint

@@ -8,8 +8,9 @@
 --   1. stage: when the view has expectations, the batch's rows are copied
 --      once, as the owner, into the version's stage table (an unlogged table
 --      in fs_data, empty between batches: one batch of a version at a time);
---   2. gate: all expectations are evaluated in one pass over it
---      (fs_internal.gate_batch, src/sql/expectations.sql); a failed "block"
+--   2. gate: all expectations are evaluated in one pass over it, by the
+--      statement that stages it (fs_internal.gate_batch,
+--      src/sql/expectations.sql); a failed "block"
 --      keeps the whole batch out, a failed "drop" marks its failing rows;
 --   3. publish: one statement writes history and the online store from the
 --      stage (or, with no expectations, straight from the source);
@@ -162,13 +163,12 @@ BEGIN
 		PERFORM fs_internal.check_source_columns(vv, src.column_names, src.column_types);
 	END IF;
 	IF staged THEN
-		-- 1. stage (the window applied once, here)
-		EXECUTE format('INSERT INTO %s (%s) SELECT %2$s FROM (%s) AS fs_source '
-					   'WHERE %I IS NOT NULL AND %I IS NOT NULL AND ($1 IS NULL OR %5$I >= $1) AND ($2 IS NULL OR %5$I < $2)',
-					   stage, cols, batch, vv.key_column, vv.ts_column)
-			USING start, finish, NULL::interval, NULL::timestamptz, rows;
-		-- 2. gate
-		SELECT * INTO gate FROM fs_internal.gate_batch(vv, stage, trigger = 'push');
+		-- 1. stage (the window applied once, here) and 2. gate, in one pass
+		SELECT * INTO gate FROM fs_internal.gate_batch(vv, stage, trigger = 'push',
+			format('INSERT INTO %s (%s) SELECT %2$s FROM (%s) AS fs_source '
+				   'WHERE %I IS NOT NULL AND %I IS NOT NULL AND ($1 IS NULL OR %5$I >= $1) AND ($2 IS NULL OR %5$I < $2)',
+				   stage, cols, batch, vv.key_column, vv.ts_column),
+			start, finish, rows);
 		status := CASE WHEN gate.blocked THEN 'blocked' ELSE 'succeeded' END;
 		batch := format('SELECT %s FROM %s WHERE fs_dropped IS NOT TRUE', cols, stage);
 	ELSE
