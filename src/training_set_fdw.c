@@ -736,6 +736,14 @@ tsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	}
 }
 
+/* Whether a plan node is a scan of a training set version. */
+bool
+TsIsTrainingSetScan(Plan *plan)
+{
+	return plan != NULL && IsA(plan, ForeignScan) &&
+		GetFdwRoutineByServerId(((ForeignScan *) plan)->fs_server)->IterateForeignScan == tsIterateForeignScan;
+}
+
 /* The foreign-data wrapper's entry points (read only). */
 Datum
 training_set_fdw_handler(PG_FUNCTION_ARGS)
