@@ -117,6 +117,7 @@ send_kind(Oid type, FmgrInfo *send)
 	}
 }
 
+/* Writes v at p in network byte order; returns the end of what was written (so for the next two). */
 static inline char *
 put_u16(char *p, uint16 v)
 {
@@ -244,16 +245,19 @@ copy_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
+/* Nothing to set up: training_set_copy did it before running the query. */
 static void
 copy_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 }
 
+/* Nothing to finish: training_set_copy sends the trailer. */
 static void
 copy_shutdown(DestReceiver *self)
 {
 }
 
+/* Nothing to free: the receiver lives in the COPY's memory context. */
 static void
 copy_destroy(DestReceiver *self)
 {
