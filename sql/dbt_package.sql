@@ -288,30 +288,40 @@ RESET ROLE;
 -- the generic tests' queries (feature_drift, feature_freshness): no rows = pass
 ------------------------------------------------------------------------------
 -- feature_drift against the 21 days before the last 7
-with bounds as (
-    select pg_catalog.max("day_end") as newest from fs_data.customer_daily_v2
+with served as (
+    -- the history is bitemporal: the newest created row of each key and event time
+    select distinct on (h."customer_id", h."day_end") h."day_end" as ts, h."spend_1d" as value
+      from fs_data.customer_daily_v2 h
+     order by h."customer_id", h."day_end", h.fs_created_at desc
+  ), bounds as (
+    select pg_catalog.max(ts) as newest from served
   ), cur as (
-    select fs.profile(h."spend_1d") as p
-      from fs_data.customer_daily_v2 h, bounds b
-     where h."day_end" > b.newest - '7 days'::interval
+    select fs.profile(s.value) as p
+      from served s, bounds b
+     where s.ts > b.newest - '7 days'::interval
   ), ref as (
-    select fs.profile(h."spend_1d") as p
-      from fs_data.customer_daily_v2 h, bounds b
-     where h."day_end" <= b.newest - '7 days'::interval
-       and h."day_end" > b.newest - '7 days'::interval
-                                  - '21 days'::interval
+    select fs.profile(s.value) as p
+      from served s, bounds b
+     where s.ts <= b.newest - '7 days'::interval
+       and s.ts > b.newest - '7 days'::interval
+                            - '21 days'::interval
   )
   select 'customer_daily' as feature_view, 2 as version,
          'spend_1d' as feature, d.metric, d.value, d.threshold
     from ref, cur, fs.drift(ref.p, cur.p) d
    where d.drifted and d.metric = any (array['psi']::text[]);
 -- feature_drift against the training set's stored profile
-with bounds as (
-    select pg_catalog.max("day_end") as newest from fs_data.customer_daily_v2
+with served as (
+    -- the history is bitemporal: the newest created row of each key and event time
+    select distinct on (h."customer_id", h."day_end") h."day_end" as ts, h."spend_1d" as value
+      from fs_data.customer_daily_v2 h
+     order by h."customer_id", h."day_end", h.fs_created_at desc
+  ), bounds as (
+    select pg_catalog.max(ts) as newest from served
   ), cur as (
-    select fs.profile(h."spend_1d") as p
-      from fs_data.customer_daily_v2 h, bounds b
-     where h."day_end" > b.newest - '7 days'::interval
+    select fs.profile(s.value) as p
+      from served s, bounds b
+     where s.ts > b.newest - '7 days'::interval
   ), ref as (
     select fs.training_set_profile('churn_training',
                                    null,
@@ -322,14 +332,22 @@ with bounds as (
     from ref, cur, fs.drift(ref.p, cur.p) d
    where d.drifted and d.metric = any (array['psi']::text[]);
 -- the same test fails once the last week's spending doubles
-UPDATE fs_data.customer_daily_v2 SET spend_1d = spend_1d * 2
+-- (newer rows of the same days, as a re-materialization writes them: the newest one counts)
+INSERT INTO fs_data.customer_daily_v2 (customer_id, day_end, fs_created_at, spend_1d, txns_1d, max_amount_1d)
+SELECT customer_id, day_end, fs_created_at + interval '1 second', spend_1d * 2, txns_1d, max_amount_1d
+  FROM fs_data.customer_daily_v2
  WHERE day_end > (SELECT max(day_end) - interval '7 days' FROM fs_data.customer_daily_v2);
-with bounds as (
-    select pg_catalog.max("day_end") as newest from fs_data.customer_daily_v2
+with served as (
+    -- the history is bitemporal: the newest created row of each key and event time
+    select distinct on (h."customer_id", h."day_end") h."day_end" as ts, h."spend_1d" as value
+      from fs_data.customer_daily_v2 h
+     order by h."customer_id", h."day_end", h.fs_created_at desc
+  ), bounds as (
+    select pg_catalog.max(ts) as newest from served
   ), cur as (
-    select fs.profile(h."spend_1d") as p
-      from fs_data.customer_daily_v2 h, bounds b
-     where h."day_end" > b.newest - '7 days'::interval
+    select fs.profile(s.value) as p
+      from served s, bounds b
+     where s.ts > b.newest - '7 days'::interval
   ), ref as (
     select fs.training_set_profile('churn_training',
                                    null,

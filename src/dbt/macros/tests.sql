@@ -8,7 +8,7 @@
   {%- set name = feature_store.feature_view_name(node if node is not none else model.identifier) -%}
   {%- set rows = [] -%}
   {%- if feature_store.extension_installed() -%}
-    {%- set rows = run_query("select version, history_relation::text, ts_column from fs.feature_views where serving and name = "
+    {%- set rows = run_query("select version, history_relation::text, ts_column, key_column from fs.feature_views where serving and name = "
                               ~ feature_store.lit(name)).rows -%}
   {%- endif -%}
   {%- if rows | length == 0 -%}
@@ -18,9 +18,11 @@
     {%- endif -%}
     {#- dbt compile on a database without it: the test's shape, on a placeholder -#}
     {%- set ts = node.config.get('event_time') if node is not none else none -%}
-    {{ return({'view': name, 'version': 0, 'history': 'fs_data.' ~ adapter.quote(name ~ '_v0'), 'ts': ts or 'ts'}) }}
+    {%- set key = node.config.get('key_column') if node is not none else none -%}
+    {{ return({'view': name, 'version': 0, 'history': 'fs_data.' ~ adapter.quote(name ~ '_v0'), 'ts': ts or 'ts',
+               'key': key or 'key'}) }}
   {%- endif -%}
-  {{ return({'view': name, 'version': rows[0][0], 'history': rows[0][1], 'ts': rows[0][2]}) }}
+  {{ return({'view': name, 'version': rows[0][0], 'history': rows[0][1], 'ts': rows[0][2], 'key': rows[0][3]}) }}
 {%- endmacro %}
 
 {#- feature_drift: a column of a feature view drifts.  The current profile is
@@ -36,7 +38,7 @@
   {%- if execute -%}
     {%- set v = feature_store._tested_view(model) -%}
   {%- else -%}
-    {%- set v = {'view': '', 'version': 0, 'history': model, 'ts': 'ts'} -%}
+    {%- set v = {'view': '', 'version': 0, 'history': model, 'ts': 'ts', 'key': 'key'} -%}
   {%- endif -%}
   {%- if (training_set is none) == (reference_window is none) -%}
     {{ exceptions.raise_compiler_error("feature_drift on " ~ model ~ "." ~ column_name
@@ -44,24 +46,30 @@
   {%- endif -%}
   {%- if training_set is not none -%}{%- do ref(training_set) -%}{%- endif -%}
   {%- set ts = adapter.quote(v.ts) -%}
+  {%- set key = adapter.quote(v.key) -%}
   {%- set col = adapter.quote(column_name) -%}
-  with bounds as (
-    select pg_catalog.max({{ ts }}) as newest from {{ v.history }}
+  with served as (
+    -- the history is bitemporal: the newest created row of each key and event time
+    select distinct on (h.{{ key }}, h.{{ ts }}) h.{{ ts }} as ts, h.{{ col }} as value
+      from {{ v.history }} h
+     order by h.{{ key }}, h.{{ ts }}, h.fs_created_at desc
+  ), bounds as (
+    select pg_catalog.max(ts) as newest from served
   ), cur as (
-    select fs.profile(h.{{ col }}) as p
-      from {{ v.history }} h, bounds b
-     where h.{{ ts }} > b.newest - {{ feature_store.lit(current_window) }}::interval
+    select fs.profile(s.value) as p
+      from served s, bounds b
+     where s.ts > b.newest - {{ feature_store.lit(current_window) }}::interval
   ), ref as (
   {%- if training_set is not none %}
     select fs.training_set_profile({{ feature_store.lit(feature_store.training_set_name(training_set)) }},
                                    {{ 'null' if training_set_version is none else training_set_version | int }},
                                    {{ feature_store.lit(v.view ~ ':' ~ column_name) }}) as p
   {%- else %}
-    select fs.profile(h.{{ col }}) as p
-      from {{ v.history }} h, bounds b
-     where h.{{ ts }} <= b.newest - {{ feature_store.lit(current_window) }}::interval
-       and h.{{ ts }} > b.newest - {{ feature_store.lit(current_window) }}::interval
-                                  - {{ feature_store.lit(reference_window) }}::interval
+    select fs.profile(s.value) as p
+      from served s, bounds b
+     where s.ts <= b.newest - {{ feature_store.lit(current_window) }}::interval
+       and s.ts > b.newest - {{ feature_store.lit(current_window) }}::interval
+                            - {{ feature_store.lit(reference_window) }}::interval
   {%- endif %}
   )
   select {{ feature_store.lit(v.view) }} as feature_view, {{ v.version }} as version,
