@@ -98,9 +98,9 @@
 {% endtest %}
 
 {#- feature_expectations: the latest result of every expectation of the
-    serving version of the model's feature view passed
-    (fs.expectation_results: run, view, version, expectation, rows checked,
-    rows failing, observed value, passed).  Fails with the failing ones. -#}
+    serving version of the model's feature view passed (fs.expectation_results:
+    run_id, view_name, version, expectation, rows_checked, rows_failing,
+    observed, passed, ...).  Fails with the failing ones. -#}
 {% test feature_expectations(model) %}
   {%- if execute -%}
     {%- set v = feature_store._tested_view(model) -%}
@@ -110,10 +110,10 @@
   {%- else -%}
     {%- set v = {'view': '', 'version': 0} -%}
   {%- endif -%}
-  select *
+  select latest.*
     from (select distinct on (r.expectation) r.*
             from fs.expectation_results r
-           where r.view = {{ feature_store.lit(v.view) }} and r.version = {{ v.version }}
-           order by r.expectation, r.run desc) latest
+           where r.view_name = {{ feature_store.lit(v.view) }} and r.version = {{ v.version }}
+           order by r.expectation, r.evaluated_at desc, r.result_id desc) latest
    where not latest.passed
 {% endtest %}
