@@ -11,7 +11,9 @@
     entity_key_type (creates the entity when given), ttl, schedule,
     available_after, feature_view_name (default: the model's name; see
     naming.sql for environments), materialize (default true), owner (default:
-    meta.owner).  The model's description and its columns' descriptions are
+    meta.owner), expectations (a list of {name, condition, severity}: the
+    view's expectations are made exactly these before it is materialized; needs
+    fs.add_expectation).  The model's description and its columns' descriptions are
     the view's and the features' descriptions; its tags are the view's tags. -#}
 
 {% materialization feature_view, adapter='postgres' %}
@@ -99,6 +101,9 @@
       available_after => {{ feature_store.lit(config.get('available_after')) }}::interval) as version
   {%- endcall %}
   {%- set version = load_result('fs_register')['data'][0][0] -%}
+  {%- if config.get('expectations') is not none -%}
+    {% do feature_store.sync_expectations(name, config.get('expectations')) %}
+  {%- endif -%}
   {%- set written = none -%}
   {%- if config.get('materialize', true) -%}
     {% call statement('fs_materialize', fetch_result=True) -%}
@@ -109,4 +114,33 @@
   {{ log("feature_store: " ~ relation ~ " is feature view " ~ name ~ " version " ~ version
          ~ ("" if written is none else ", materialized: " ~ written ~ " rows written"), info=True) }}
   {{ return({'view': name, 'version': version, 'rows_written': written}) }}
+{%- endmacro %}
+
+{#- Makes the expectations of feature view `view` exactly `expectations`
+    ([{name, condition, severity}], severity default block): drops the ones
+    not listed or whose condition changed, then adds each (fs.add_expectation
+    is idempotent, and updates a changed severity). -#}
+{% macro sync_expectations(view, expectations) -%}
+  {%- set wanted = {} -%}
+  {%- for e in expectations -%}
+    {%- if e is not mapping or not e.get('name') or not e.get('condition') -%}
+      {{ exceptions.raise_compiler_error("feature_store: expectations of " ~ view
+          ~ " must be a list of {name, condition, severity}, not " ~ e) }}
+    {%- endif -%}
+    {%- do wanted.update({e['name']: e}) -%}
+  {%- endfor -%}
+  {%- set q = "select e.name, e.condition from fs.expectations e where e.view = " ~ feature_store.lit(view) -%}
+  {%- for row in run_query(q).rows -%}
+    {%- if row[0] not in wanted or wanted[row[0]]['condition'] != row[1] -%}
+      {% call statement('fs_drop_expectation') -%}
+        select fs.drop_expectation({{ feature_store.lit(view) }}, {{ feature_store.lit(row[0]) }})
+      {%- endcall %}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- for e in expectations -%}
+    {% call statement('fs_add_expectation') -%}
+      select fs.add_expectation({{ feature_store.lit(view) }}, {{ feature_store.lit(e['name']) }},
+                                {{ feature_store.lit(e['condition']) }}, {{ feature_store.lit(e.get('severity', 'block')) }})
+    {%- endcall %}
+  {%- endfor -%}
 {%- endmacro %}
