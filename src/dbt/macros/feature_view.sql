@@ -63,7 +63,7 @@
 {% endmaterialization %}
 
 {#- The statements that register and materialize a model's feature view
-    (test/dbt_sql.sh replays them).  Returns {'view', 'version', 'rows_written'}. -#}
+    (sql/dbt_package.sql replays them).  Returns {'view', 'version', 'rows_written'}. -#}
 {% macro register_model(node, relation) -%}
   {%- set name = feature_store.feature_view_name(node) -%}
   {%- set entity = config.require('entity') -%}
