@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
 
 #include "asof_planner.h"
@@ -74,12 +75,15 @@ AsofCheckNodeText(Node *node)
  * private data: what they send is checked where it runs (see above).
  */
 static const char *const asof_distributed_scans[] = {
-	"AdaptiveExecutorScan",
-	"NonPushableInsertSelectScan",
-	"NonPushableMergeCommandScan",
+	"Citus Adaptive",
+	"Citus INSERT ... SELECT",
+	"Citus MERGE INTO ...",
 };
 
-/* Tells whether a custom scan is one of Citus's distributed scans. */
+/*
+ * Tells whether a custom scan is one of Citus's distributed scans: its
+ * methods are the ones registered under one of their names.
+ */
 static bool
 AsofIsDistributedScan(CustomScan *cscan)
 {
@@ -90,7 +94,7 @@ AsofIsDistributedScan(CustomScan *cscan)
 	for (int i = 0; i < (int) lengthof(asof_distributed_scans); i++)
 	{
 		if (strcmp(name, asof_distributed_scans[i]) == 0)
-			return true;
+			return GetCustomScanMethods(name, true) == cscan->methods;
 	}
 	return false;
 }
