@@ -144,7 +144,8 @@ SELECT count(*) FROM fs.online_features('{onl_scores:label}', (SELECT array_agg(
 SELECT count(*) FROM fs.online_features_typed('{onl_scores:label}', array_fill(1, ARRAY[1000, 101])) AS t(k int, l text);
 
 -- catalog changes are seen at once, in the changing transaction too, and a
--- rolled-back change is forgotten
+-- rolled-back change is forgotten (a new version serves unpinned references
+-- once it has been materialized)
 PREPARE onl_q(int[]) AS SELECT * FROM fs.online_features('{onl_scores:label}', $1);
 EXECUTE onl_q(ARRAY[1]);
 BEGIN;

@@ -47,8 +47,9 @@ SELECT fs.historical_features('retrieval_err.spine', '{retrieval_err_clicks:clic
 SELECT fs.register_feature_view('retrieval_err_clicks', 'retrieval_err_user',
 								 'SELECT user_id, ts, clicks, clicks * 2 AS double_clicks FROM retrieval_err.clicks',
 								 'user_id', 'ts');
+-- (unpinned references serve version 1 until version 2 has been materialized)
 SELECT fs.historical_features('SELECT user_id, ts FROM retrieval_err.spine',
-							  '{retrieval_err_clicks@2:clicks, retrieval_err_clicks:*}', 'user_id', 'ts');
+							  '{retrieval_err_clicks@1:clicks, retrieval_err_clicks:*}', 'user_id', 'ts');
 
 -- Accepted: an int4 spine key (implicitly cast to the int8 entity key), and
 -- identifiers that need quoting are quoted.

@@ -13,7 +13,9 @@ SELECT v.name, vv.version, v.entity, vv.key_column, vv.key_type, vv.ts_column, v
 	   vv.history_relid AS history_relation,
 	   vv.online_relid AS online_relation,
 	   v.owner_role,
-	   vv.available_after
+	   vv.available_after,
+	   vv.version = (fs_internal.serving_version(v.name)).version AS serving,
+	   vv.first_success_at
   FROM fs.views v
   JOIN fs.view_versions vv ON vv.view_name = v.name;
 COMMENT ON VIEW fs.feature_views IS

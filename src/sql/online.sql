@@ -22,7 +22,11 @@ BEGIN
 			RAISE EXCEPTION 'feature reference must not be null' USING ERRCODE = 'null_value_not_allowed';
 		END IF;
 		pinned := fs.ref_version(r);
-		vv := fs_internal.view_version(fs.ref_view(r), pinned);
+		IF pinned IS NULL THEN
+			vv := fs_internal.serving_version(fs.ref_view(r));
+		ELSE
+			vv := fs_internal.view_version(fs.ref_view(r), pinned);
+		END IF;
 		f := fs.ref_feature(r);
 		IF f IS NOT NULL AND NOT EXISTS (SELECT FROM fs.view_features x
 										  WHERE x.view_name = vv.view_name AND x.version = vv.version AND x.name = f) THEN

@@ -101,6 +101,29 @@ END;
 $$;
 COMMENT ON FUNCTION fs_internal.view_version(text, int) IS 'internal: a feature view version, the latest by default';
 
+-- The version an unpinned reference (view:feature) resolves to: the newest
+-- one that has been materialized successfully, so registering a new version
+-- does not make reads return NULL until its first run; the newest version
+-- when none has been.
+CREATE OR REPLACE FUNCTION fs_internal.serving_version(view text) RETURNS fs.view_versions
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	vv fs.view_versions;
+BEGIN
+	SELECT * INTO vv FROM fs.view_versions x
+	 WHERE x.view_name = view AND x.first_success_at IS NOT NULL
+	 ORDER BY x.version DESC LIMIT 1;
+	IF NOT FOUND THEN
+		vv := fs_internal.view_version(view);
+	END IF;
+	RETURN vv;
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.serving_version(text) IS
+	'internal: the version unpinned references serve: the newest materialized successfully, else the newest';
+
 CREATE OR REPLACE FUNCTION fs_internal.catalog_changed() RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
@@ -120,6 +143,29 @@ CREATE OR REPLACE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TR
 	FOR EACH STATEMENT EXECUTE FUNCTION fs_internal.catalog_changed();
 CREATE OR REPLACE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON fs.view_features
 	FOR EACH STATEMENT EXECUTE FUNCTION fs_internal.catalog_changed();
+
+-- A version's first successful run makes it the one unpinned references
+-- serve (fs_internal.serving_version).  Only the first success writes, so
+-- later runs do not bump the catalog generation (which would make every
+-- session re-resolve its cached online reads).
+CREATE OR REPLACE FUNCTION fs_internal.run_succeeded() RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	IF EXISTS (SELECT FROM fs.view_versions x
+				WHERE x.view_name = NEW.view_name AND x.version = NEW.version AND x.first_success_at IS NULL) THEN
+		UPDATE fs.view_versions x SET first_success_at = coalesce(NEW.finished_at, pg_catalog.clock_timestamp())
+		 WHERE x.view_name = NEW.view_name AND x.version = NEW.version AND x.first_success_at IS NULL;
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.run_succeeded() IS
+	'internal: records the first successful materialization of a feature view version';
+REVOKE ALL ON FUNCTION fs_internal.run_succeeded() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER run_succeeded AFTER INSERT OR UPDATE OF status ON fs.materialization_runs
+	FOR EACH ROW WHEN (NEW.status = 'succeeded') EXECUTE FUNCTION fs_internal.run_succeeded();
 
 ------------------------------------------------------------------------------
 -- Identity: the catalog write path and running as a view's owner

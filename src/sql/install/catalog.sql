@@ -45,6 +45,7 @@ CREATE TABLE fs.view_versions (
 	history_relid regclass,		-- the storage tables, by OID (0.3)
 	online_relid regclass,
 	available_after interval,	-- rows are stamped at event time + this (0.3)
+	first_success_at timestamptz,	-- end of its first successful materialization (0.4)
 	PRIMARY KEY (view_name, version)
 );
 COMMENT ON TABLE fs.view_versions IS 'immutable feature view versions: definition and storage tables';
