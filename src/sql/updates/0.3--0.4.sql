@@ -16,6 +16,7 @@ UPDATE fs.view_versions vv
 		  FROM fs.materialization_runs WHERE status = 'succeeded'
 		 GROUP BY view_name, version) r
  WHERE r.view_name = vv.view_name AND r.version = vv.version;
+
 -- ---- citus: profile aggregates keep their state as an fs.profile ----
 -- (issue 15) The aggregates' state type changes from internal to fs.profile
 -- so that partial aggregation can ship it (Citus pushes down only aggregates
