@@ -9,7 +9,8 @@
  * table is read with one SQL query per request instead, the requested keys
  * (cast to the key type) written into it as a literal array:
  *
- *		SELECT <columns> FROM <table> WHERE <key> = ANY ('{...}'::<type>[])
+ *		SELECT <columns> FROM <table> WHERE <key> OPERATOR(<its equality>)
+ *			ANY ('{...}'::<type>[])
  *
  * Because the keys are constants when the query is planned, Citus prunes it
  * to the shards that hold them (one shard: a router query; several: one task
@@ -28,6 +29,7 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
@@ -37,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "online.h"
 
@@ -75,6 +78,8 @@ OnlineRemoteSetup(OnlineTable *t, Relation rel, Relation idx)
 	TupleDesc	desc = RelationGetDescr(rel);
 	StringInfoData sql;
 	Oid			cmp;
+	Oid			eqop;
+	HeapTuple	optup;
 	MemoryContext old = MemoryContextSwitchTo(t->relcxt);
 
 	initStringInfo(&sql);
@@ -90,10 +95,19 @@ OnlineRemoteSetup(OnlineTable *t, Relation rel, Relation idx)
 		else
 			appendStringInfoString(&sql, quote_identifier(NameStr(att->attname)));
 	}
-	appendStringInfo(&sql, " FROM %s WHERE %s = ANY (",
+	eqop = get_opfamily_member(idx->rd_opfamily[0], idx->rd_opcintype[0],
+							   idx->rd_opcintype[0], BTEqualStrategyNumber);
+	optup = SearchSysCache1(OPEROID, ObjectIdGetDatum(eqop));
+	if (!HeapTupleIsValid(optup))
+		elog(ERROR, "cache lookup failed for operator %u", eqop);
+	/* the primary key's own equality, named in full: no search_path lookup */
+	appendStringInfo(&sql, " FROM %s WHERE %s OPERATOR(%s.%s) ANY (",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)),
-					 quote_identifier(t->key_column));
+					 quote_identifier(t->key_column),
+					 quote_identifier(get_namespace_name(((Form_pg_operator) GETSTRUCT(optup))->oprnamespace)),
+					 NameStr(((Form_pg_operator) GETSTRUCT(optup))->oprname));
+	ReleaseSysCache(optup);
 	t->remote_sql = sql.data;
 
 	cmp = get_opfamily_proc(idx->rd_opfamily[0], idx->rd_opcintype[0],

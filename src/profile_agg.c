@@ -89,8 +89,9 @@ ProfileExpandedFlatten(ExpandedObjectHeader *eohptr, void *result, Size allocate
 static ProfileExpanded *
 ProfileExpandedCreate(MemoryContext parent, uint8 kind, Datum flat)
 {
+	/* a first block that holds the state itself (the exact sums are 2 kB) */
 	MemoryContext cxt = AllocSetContextCreate(parent, "fs.profile state",
-											  ALLOCSET_START_SMALL_SIZES);
+											  0, 4 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
 	ProfileExpanded *e = MemoryContextAllocZero(cxt, sizeof(ProfileExpanded));
 
 	EOH_init_header(&e->hdr, &ProfileExpandedMethods, cxt);
