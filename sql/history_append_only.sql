@@ -91,6 +91,7 @@ END
 $$;
 SELECT * FROM hao.check('feature_store.asof_strategy=index_probe');
 SELECT * FROM hao.check('feature_store.asof_strategy=merge,enable_seqscan=off');
+SELECT * FROM hao.check('feature_store.asof_strategy=merge_over_index');
 SELECT * FROM hao.check('feature_store.asof_strategy=merge,enable_indexscan=off,enable_indexonlyscan=off,enable_bitmapscan=off');
 -- A hand-written join over the history writes the same condition to break
 -- ties on event time by created time (README "Append-only history").

@@ -59,6 +59,10 @@ enum
 								 * range bounds (none: one range) */
 	ASOF_PRIV_INNER_SORTOPS,	/* merge over ranges: feature sort operators */
 	ASOF_PRIV_BOUND_PROC,		/* merge over ranges: feature key vs bound */
+	ASOF_PRIV_LOWER_PROC,		/* probe: per time lower bound, its scan-key
+								 * proc */
+	ASOF_PRIV_LOWER_STRAT,		/* probe: per time lower bound, its btree
+								 * strategy (> or >=) */
 	ASOF_PRIV_NFIELDS
 };
 
@@ -77,6 +81,8 @@ enum
 	ASOF_H_INDEX,
 	ASOF_H_HEAP,
 	ASOF_H_TIME_LEPROC,
+	ASOF_H_MONO_IN_INDEX,		/* probe: every TTL-like condition is a time
+								 * lower bound of the index scan */
 	ASOF_H_NFIELDS
 };
 
@@ -96,6 +102,8 @@ enum
 								 * index) */
 	ASOF_EXPRS_MONO,			/* TTL-like conditions, checked on the latest
 								 * candidate only */
+	ASOF_EXPRS_LOWER,			/* probe: per time lower bound (a TTL window
+								 * "feature_ts >= x"), x over the spine */
 	ASOF_EXPRS_NFIELDS
 };
 

@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "commands/explain.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -73,6 +74,31 @@ AsofPrepareComparator(SortSupport ssup, Oid cmpproc, Oid collation,
 	PrepareSortSupportComparisonShim(cmpproc, ssup);
 }
 
+/*
+ * Checks one candidate of a spine row's backward walk (newest first) against
+ * the other conditions.  A TTL-like condition holds for a time suffix of the
+ * candidates: the first candidate failing it ends the walk, which is thereby
+ * bounded by the TTL window as an index bound would bound LATERAL's scan.
+ */
+AsofCandidate
+AsofCheckCandidate(AsofState *st, TupleTableSlot *outer, TupleTableSlot *cand)
+{
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	AsofCandidate result = ASOF_CAND_MATCH;
+
+	CHECK_FOR_INTERRUPTS();
+	st->walked++;
+	ResetExprContext(econtext);
+	AsofFillScanSlot(st, outer, cand);
+	econtext->ecxt_scantuple = st->scanslot;
+	if (st->mono_qual && !st->mono_in_index && !ExecQual(st->mono_qual, econtext))
+		result = ASOF_CAND_STOP;
+	else if (!ExecQual(st->cand_qual, econtext))
+		result = ASOF_CAND_SKIP;
+	ResetExprContext(econtext);
+	return result;
+}
+
 /* Reads the header and the per-key fields of the plan's custom_private into the state. */
 static void
 AsofBeginKeys(AsofState *st, List *priv)
@@ -97,6 +123,7 @@ AsofBeginKeys(AsofState *st, List *priv)
 	st->index_oid = (Oid) list_nth_int(hdr, ASOF_H_INDEX);
 	st->heap_oid = (Oid) list_nth_int(hdr, ASOF_H_HEAP);
 	st->ts_leproc = (Oid) list_nth_int(hdr, ASOF_H_TIME_LEPROC);
+	st->mono_in_index = list_nth_int(hdr, ASOF_H_MONO_IN_INDEX);
 	st->ts_coll = (Oid) list_nth_int(hdr, ASOF_H_TIME_COLL);
 	AsofPrepareComparator(&st->ts_ssup, (Oid) list_nth_int(hdr, ASOF_H_TIME_PROC),
 						  st->ts_coll, false, false);
@@ -123,18 +150,20 @@ AsofBeginKeys(AsofState *st, List *priv)
 }
 
 /*
- * Merges: allocates the slot of the latest match, and with other conditions
- * the key group's store, for feature rows of layout desc.
+ * Merges: allocates the slot of the latest match, and when other conditions
+ * are searched in the key group (grouped), the group's store, for feature
+ * rows of layout desc.
  */
 void
-AsofBeginGroup(AsofState *st, EState *estate, TupleDesc desc)
+AsofBeginGroup(AsofState *st, EState *estate, TupleDesc desc, bool grouped)
 {
 	st->match_slot = ExecAllocTableSlot(&estate->es_tupleTable, desc, &TTSOpsVirtual);
-	if (st->cand_qual)
+	if (grouped)
 	{
 		st->cand_slot = ExecAllocTableSlot(&estate->es_tupleTable, desc, &TTSOpsMinimalTuple);
 		st->group_first = ExecAllocTableSlot(&estate->es_tupleTable, desc, &TTSOpsVirtual);
 		st->group = tuplestore_begin_heap(true, false, work_mem);
+		AsofClearGroup(st);
 	}
 }
 
@@ -171,7 +200,7 @@ AsofBegin(CustomScanState *node, EState *estate, int eflags)
 	{
 		st->inner_ps = ExecInitNode(lsecond(cscan->custom_plans), estate, eflags);
 		node->custom_ps = lappend(node->custom_ps, st->inner_ps);
-		AsofBeginGroup(st, estate, ExecGetResultType(st->inner_ps));
+		AsofBeginGroup(st, estate, ExecGetResultType(st->inner_ps), st->cand_qual != NULL);
 		if (st->strategy == ASOF_MERGE_RANGES)
 			AsofInitSorts(st, estate, priv);
 	}
@@ -203,9 +232,13 @@ AsofExec(CustomScanState *node)
 		else
 			match = AsofProbeMatch(st, outer);
 
-		if (match != NULL && st->mono_qual)
+		if (match != NULL && st->mono_qual && st->cand_qual == NULL && !st->mono_in_index)
 		{
-			/* the latest candidate fails a TTL-like condition: so do all */
+			/*
+			 * The latest candidate fails a TTL-like condition: so do all.
+			 * (With other conditions the walk has checked it; as index
+			 * bounds, the probe has.)
+			 */
 			AsofFillScanSlot(st, outer, match);
 			econtext->ecxt_scantuple = st->scanslot;
 			if (!ExecQual(st->mono_qual, econtext))
@@ -398,9 +431,27 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 	}
 	if ((st->strategy == ASOF_MERGE_INDEX || st->strategy == ASOF_MERGE_RANGES) && st->nchunks > 1)
 		ExplainPropertyInteger("Key Ranges", NULL, st->nchunks, es);
+	if (es->analyze && cand != NIL)
+		ExplainPropertyInteger("Candidates Read", NULL, st->walked, es);
 	if (st->strategy == ASOF_MERGE_INDEX || st->strategy == ASOF_PROBE)
 	{
 		ExplainPropertyText("Index", get_rel_name(st->index_oid), es);
+		if (st->nlower > 0)
+		{
+			List	   *lower = list_nth(cscan->custom_exprs, ASOF_EXPRS_LOWER);
+			ListCell   *lc;
+
+			resetStringInfo(&buf);
+			foreach(lc, lower)
+			{
+				appendStringInfo(&buf, "%s%s %s %s",
+								 foreach_current_index(lc) > 0 ? " AND " : "",
+								 AsofDeparse(list_nth(display, 2 * st->nkeys + 1), context, useprefix),
+								 st->lower_strats[foreach_current_index(lc)] == BTGreaterStrategyNumber ? ">" : ">=",
+								 AsofDeparse(lfirst(lc), context, useprefix));
+			}
+			ExplainPropertyText("Index Time Bound", buf.data, es);
+		}
 		if (base != NIL)
 			ExplainPropertyText("Feature Filter",
 								AsofDeparse((Node *) make_ands_explicit(base), context, useprefix),

@@ -55,7 +55,9 @@ typedef struct AsofState
 	ExprState  *cand_qual;		/* other ON conditions, per candidate */
 	ExprState  *base_qual;		/* the feature table's own filters, when
 								 * the node reads its index itself */
-	ExprState  *mono_qual;		/* TTL-like conditions, on the latest only */
+	ExprState  *mono_qual;		/* TTL-like conditions: hold for a time
+								 * suffix of the candidates */
+	int64		walked;			/* candidates read back (EXPLAIN ANALYZE) */
 	TupleTableSlot *scanslot;
 	PlanState  *outer_ps;
 	PlanState  *inner_ps;		/* merge, merge over ranges: the features */
@@ -90,7 +92,13 @@ typedef struct AsofState
 	Relation	heap;
 	Relation	index;
 	IndexScanDesc scan;
-	ScanKeyData *scankeys;		/* probe: keys, then time */
+	ScanKeyData *scankeys;		/* probe: keys, time, time lower bounds */
+	int			nlower;			/* probe: time lower bounds (TTL windows) */
+	List	   *lower_exprs;	/* ExprState * per lower bound */
+	Oid		   *lower_procs;
+	int		   *lower_strats;
+	bool		mono_in_index;	/* every TTL-like condition is one of them */
+	MemoryContext probe_cxt;	/* the bounds of the current probe */
 	Oid		   *eqprocs;		/* probe: per key */
 	Oid			ts_leproc;		/* probe: time scan key */
 	AttrNumber *probe_cols;		/* heap column per feature column */
@@ -98,6 +106,10 @@ typedef struct AsofState
 	TupleTableSlot *heapslot;
 	TupleDesc	inner_desc;		/* the feature columns of the scan tuple */
 	TupleTableSlot *idx_slot;
+	IndexScanDesc walk_scan;	/* backward walks: the probe's scan, or the
+								 * merge over index's second scan */
+	TupleTableSlot *walk_slot;
+	TupleTableSlot *walk_heapslot;
 	bool		index_only;		/* every feature column is in the index */
 	int		   *idx_map;		/* feature column -> index column (0-based) */
 	Datum	   *ivalues;
@@ -190,14 +202,26 @@ AsofFillScanSlot(AsofState *st, TupleTableSlot *outer, TupleTableSlot *inner)
 	ExecStoreVirtualTuple(ss);
 }
 
+/* What the backward walk over a spine row's candidates learns from one of them. */
+typedef enum AsofCandidate
+{
+	ASOF_CAND_MATCH,			/* passes every condition: the match */
+	ASOF_CAND_SKIP,				/* fails another condition: read on */
+	ASOF_CAND_STOP				/* fails a TTL-like condition: so does every
+								 * older candidate, there is no match */
+} AsofCandidate;
+
 /* asof_exec.c */
+extern AsofCandidate AsofCheckCandidate(AsofState *st, TupleTableSlot *outer,
+										TupleTableSlot *cand);
 extern void AsofPrepareComparator(SortSupport ssup, Oid cmpproc, Oid collation,
 								  bool nulls_first, bool reverse);
-extern void AsofBeginGroup(AsofState *st, EState *estate, TupleDesc desc);
+extern void AsofBeginGroup(AsofState *st, EState *estate, TupleDesc desc, bool grouped);
 
 /* asof_merge.c */
 extern void AsofInitSorts(AsofState *st, EState *estate, List *priv);
 extern void AsofResetMerge(AsofState *st);
+extern void AsofClearGroup(AsofState *st);
 extern TupleTableSlot *AsofNextOuter(AsofState *st);
 extern TupleTableSlot *AsofMergeMatch(AsofState *st, TupleTableSlot *outer);
 

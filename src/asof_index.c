@@ -5,7 +5,8 @@
  *		the merge over index, one key range at a time.
  *
  * Probe: for each spine row, a backward btree scan of the feature table
- * positioned at (keys, time) returns candidates newest first.  Merge over
+ * positioned at (keys, time) returns candidates newest first, until one
+ * passes the other conditions or fails a TTL-like one.  Merge over
  * index: the (keys, time) index is read in order, in parallel one range of
  * the first key at a time (asof_merge.c).  Either way the columns are taken
  * from the index tuple when the heap page is all-visible and the index holds
@@ -85,6 +86,37 @@ AsofBeginIndexColumns(AsofState *st, EState *estate, List *probe_cols)
 	st->vmspare = InvalidBuffer;
 }
 
+/*
+ * Sets up backward walks through the index (probe, and merge over index
+ * with other conditions): the scan keys, the time lower bounds, the scan.
+ */
+static void
+AsofBeginProbe(AsofState *st, EState *estate, List *priv)
+{
+	List	   *procs = list_nth(priv, ASOF_PRIV_LOWER_PROC);
+	List	   *strats = list_nth(priv, ASOF_PRIV_LOWER_STRAT);
+	CustomScan *cscan = (CustomScan *) st->css.ss.ps.plan;
+	int			i;
+
+	st->lower_exprs = ExecInitExprList(list_nth(cscan->custom_exprs, ASOF_EXPRS_LOWER),
+									   &st->css.ss.ps);
+	st->nlower = list_length(st->lower_exprs);
+	Assert(list_length(procs) == st->nlower && list_length(strats) == st->nlower);
+	st->lower_procs = palloc(sizeof(Oid) * Max(st->nlower, 1));
+	st->lower_strats = palloc(sizeof(int) * Max(st->nlower, 1));
+	for (i = 0; i < st->nlower; i++)
+	{
+		st->lower_procs[i] = list_nth_oid(procs, i);
+		st->lower_strats[i] = list_nth_int(strats, i);
+	}
+	st->probe_cxt = AllocSetContextCreate(CurrentMemoryContext, "AsofJoin probe bounds",
+										  ALLOCSET_SMALL_SIZES);
+	st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1 + st->nlower));
+	st->walk_scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
+									st->nkeys + 1 + st->nlower, 0);
+	st->walk_scan->xs_want_itup = st->index_only;
+}
+
 /* Probe and merge over index: opens the feature table and its index and starts the scan. */
 void
 AsofBeginIndex(AsofState *st, EState *estate, List *priv)
@@ -94,15 +126,25 @@ AsofBeginIndex(AsofState *st, EState *estate, List *priv)
 	AsofBeginIndexColumns(st, estate, list_nth(priv, ASOF_PRIV_PROBE_COLS));
 	if (st->strategy == ASOF_PROBE)
 	{
-		st->scankeys = palloc0(sizeof(ScanKeyData) * (st->nkeys + 1));
-		st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
-								   st->nkeys + 1, 0);
-		st->scan->xs_want_itup = st->index_only;
+		AsofBeginProbe(st, estate, priv);
+		st->scan = st->walk_scan;
+		st->walk_slot = st->idx_slot;
+		st->walk_heapslot = st->heapslot;
 		return;
 	}
 
-	AsofBeginGroup(st, estate, st->inner_desc);
+	/*
+	 * Other conditions: the merge finds the latest row; when it fails them,
+	 * a second scan walks back from the spine time as a probe would.
+	 */
+	AsofBeginGroup(st, estate, st->inner_desc, false);
 	AsofInitSorts(st, estate, priv);
+	if (st->cand_qual)
+	{
+		AsofBeginProbe(st, estate, priv);
+		st->walk_slot = ExecAllocTableSlot(&estate->es_tupleTable, st->inner_desc, &TTSOpsVirtual);
+		st->walk_heapslot = table_slot_create(st->heap, &estate->es_tupleTable);
+	}
 
 	/* key-range chunks, as index scan keys */
 	if (st->nchunks > 1)
@@ -156,17 +198,21 @@ AsofAllVisible(AsofState *st, BlockNumber blk)
 	return VM_ALL_VISIBLE(st->heap, blk, buf);
 }
 
-/* Returns the next feature row of the node's index scan that passes the table's filters, or NULL. */
-TupleTableSlot *
-AsofIndexNext(AsofState *st, ScanDirection dir)
+/*
+ * Returns the next feature row of one of the node's index scans that passes
+ * the table's filters, or NULL; the row is in slot (its columns may point
+ * into heapslot).
+ */
+static TupleTableSlot *
+AsofScanNext(AsofState *st, IndexScanDesc scan, TupleTableSlot *slot,
+			 TupleTableSlot *heapslot, ScanDirection dir)
 {
-	TupleTableSlot *slot = st->idx_slot;
 	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
 	int			j;
 
 	for (;;)
 	{
-		ItemPointer tid = index_getnext_tid(st->scan, dir);
+		ItemPointer tid = index_getnext_tid(scan, dir);
 
 		if (tid == NULL)
 			return NULL;
@@ -177,7 +223,7 @@ AsofIndexNext(AsofState *st, ScanDirection dir)
 			if (IsolationIsSerializable())
 				PredicateLockPage(st->heap, ItemPointerGetBlockNumber(tid),
 								  st->css.ss.ps.state->es_snapshot);
-			index_deform_tuple(st->scan->xs_itup, st->scan->xs_itupdesc,
+			index_deform_tuple(scan->xs_itup, scan->xs_itupdesc,
 							   st->ivalues, st->inulls);
 			for (j = 0; j < st->inner_natts; j++)
 			{
@@ -187,13 +233,13 @@ AsofIndexNext(AsofState *st, ScanDirection dir)
 		}
 		else
 		{
-			if (!index_fetch_heap(st->scan, st->heapslot))
+			if (!index_fetch_heap(scan, heapslot))
 				continue;
-			slot_getsomeattrs(st->heapslot, st->probe_maxatt);
+			slot_getsomeattrs(heapslot, st->probe_maxatt);
 			for (j = 0; j < st->inner_natts; j++)
 			{
-				slot->tts_values[j] = st->heapslot->tts_values[st->probe_cols[j] - 1];
-				slot->tts_isnull[j] = st->heapslot->tts_isnull[st->probe_cols[j] - 1];
+				slot->tts_values[j] = heapslot->tts_values[st->probe_cols[j] - 1];
+				slot->tts_isnull[j] = heapslot->tts_isnull[st->probe_cols[j] - 1];
 			}
 		}
 		ExecStoreVirtualTuple(slot);
@@ -217,12 +263,58 @@ AsofIndexNext(AsofState *st, ScanDirection dir)
 	}
 }
 
-/* Probe: finds the match of one spine row through the index, or NULL. */
+/* Merge over index: the next feature row of the forward scan, or NULL. */
+TupleTableSlot *
+AsofIndexNext(AsofState *st, ScanDirection dir)
+{
+	return AsofScanNext(st, st->scan, st->idx_slot, st->heapslot, dir);
+}
+
+/*
+ * Probe: sets the scan keys of the time lower bounds (TTL windows) for a
+ * spine row; false when one is NULL, so that no candidate passes its window.
+ */
+static bool
+AsofProbeLowerBounds(AsofState *st, TupleTableSlot *outer)
+{
+	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	MemoryContext old;
+	ListCell   *lc;
+	bool		ok = true;
+
+	MemoryContextReset(st->probe_cxt);
+	AsofFillScanSlot(st, outer, NULL);
+	econtext->ecxt_scantuple = st->scanslot;
+	/* the values outlive the per-row resets of the walk */
+	old = MemoryContextSwitchTo(st->probe_cxt);
+	foreach(lc, st->lower_exprs)
+	{
+		int			i = foreach_current_index(lc);
+		bool		isnull;
+		Datum		d = ExecEvalExpr(lfirst(lc), econtext, &isnull);
+
+		if (isnull)
+		{
+			ok = false;
+			break;
+		}
+		ScanKeyEntryInitialize(&st->scankeys[st->nkeys + 1 + i], 0, st->nkeys + 1,
+							   st->lower_strats[i], InvalidOid, st->ts_coll,
+							   st->lower_procs[i], d);
+	}
+	MemoryContextSwitchTo(old);
+	return ok;
+}
+
+/*
+ * Probe (and merge over index whose latest row fails the other conditions):
+ * finds the match of one spine row by walking back through the index, or
+ * NULL.
+ */
 TupleTableSlot *
 AsofProbeMatch(AsofState *st, TupleTableSlot *outer)
 {
 	Datum		spine_ts;
-	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
 	int			i;
 
 	if (AsofOuterHasNull(st, outer, &spine_ts))
@@ -231,7 +323,9 @@ AsofProbeMatch(AsofState *st, TupleTableSlot *outer)
 	{
 		bool		isnull;
 		Datum		d = slot_getattr(outer, st->outer_key_att[i], &isnull);
-		int			col = st->inner_key_att[i];
+
+		/* the merge over index reads an index whose columns are the keys in order */
+		int			col = st->strategy == ASOF_PROBE ? st->inner_key_att[i] : i + 1;
 
 		ScanKeyEntryInitialize(&st->scankeys[col - 1], 0, col, BTEqualStrategyNumber,
 							   InvalidOid, st->key_ssup[i].ssup_collation,
@@ -240,19 +334,25 @@ AsofProbeMatch(AsofState *st, TupleTableSlot *outer)
 	ScanKeyEntryInitialize(&st->scankeys[st->nkeys], 0, st->nkeys + 1,
 						   st->strict ? BTLessStrategyNumber : BTLessEqualStrategyNumber,
 						   InvalidOid, st->ts_coll, st->ts_leproc, spine_ts);
-	index_rescan(st->scan, st->scankeys, st->nkeys + 1, NULL, 0);
+	if (st->nlower > 0 && !AsofProbeLowerBounds(st, outer))
+		return NULL;
+	index_rescan(st->walk_scan, st->scankeys, st->nkeys + 1 + st->nlower, NULL, 0);
 	for (;;)
 	{
-		TupleTableSlot *slot = AsofIndexNext(st, BackwardScanDirection);
+		TupleTableSlot *slot = AsofScanNext(st, st->walk_scan, st->walk_slot,
+											st->walk_heapslot, BackwardScanDirection);
 
 		if (slot == NULL || st->cand_qual == NULL)
 			return slot;
-		CHECK_FOR_INTERRUPTS();
-		AsofFillScanSlot(st, outer, slot);
-		econtext->ecxt_scantuple = st->scanslot;
-		if (ExecQual(st->cand_qual, econtext))
-			return slot;
-		ResetExprContext(econtext);
+		switch (AsofCheckCandidate(st, outer, slot))
+		{
+			case ASOF_CAND_MATCH:
+				return slot;
+			case ASOF_CAND_STOP:
+				return NULL;
+			case ASOF_CAND_SKIP:
+				break;
+		}
 	}
 }
 
@@ -269,6 +369,8 @@ AsofEndIndex(AsofState *st)
 	}
 	if (BufferIsValid(st->vmspare))
 		ReleaseBuffer(st->vmspare);
+	if (st->walk_scan && st->walk_scan != st->scan)
+		index_endscan(st->walk_scan);
 	if (st->scan)
 		index_endscan(st->scan);
 	if (st->index)

@@ -8,7 +8,9 @@
  * is kept (constant memory); TTL-like conditions are then checked on that row
  * alone.  With other conditions, the rows of the current key group up to the
  * spine time are kept in a tuplestore (which spills past work_mem) and read
- * backwards until a row passes them.
+ * backwards until a row passes them, or one fails a TTL-like condition (then
+ * so do all older ones): a walk is bounded by the TTL window.  The merge over
+ * index keeps no group: past the latest row it walks back through the index.
  *
  * The plain merge reads both inputs from child plans that deliver that order.
  * The merge over index sorts the spine itself and reads the feature table's
@@ -126,7 +128,21 @@ AsofResetMerge(AsofState *st)
 	st->inner_done = false;
 	st->match_valid = false;
 	if (st->group)
-		tuplestore_clear(st->group);
+		AsofClearGroup(st);
+}
+
+/*
+ * Empties the key group's store and leaves its read position at the end,
+ * where rows appended later keep it: a spine row's walk reads the group
+ * backwards from there and then forwards back to the end, so each walk costs
+ * what it reads, also once the store has spilled to a file (where skipping
+ * from the start would cost the whole group per spine row).
+ */
+void
+AsofClearGroup(AsofState *st)
+{
+	tuplestore_clear(st->group);
+	(void) tuplestore_skiptuples(st->group, 1, true);
 	st->group_n = 0;
 }
 
@@ -279,37 +295,54 @@ TupleTableSlot *
 AsofMergeMatch(AsofState *st, TupleTableSlot *outer)
 {
 	Datum		spine_ts;
-	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	TupleTableSlot *match = NULL;
+	int64		walked = 0;
 
 	if (AsofOuterHasNull(st, outer, &spine_ts))
 		return NULL;
 
-	if (st->cand_qual == NULL)
+	if (st->cand_qual == NULL || st->strategy == ASOF_MERGE_INDEX)
 	{
 		if (st->match_valid && AsofCompareKeys(st, outer, st->match_slot) != 0)
 			st->match_valid = false;
 		AsofAdvance(st, outer, spine_ts, false);
-		return st->match_valid ? st->match_slot : NULL;
+		if (!st->match_valid || st->cand_qual == NULL)
+			return st->match_valid ? st->match_slot : NULL;
+
+		/*
+		 * Merge over index with other conditions: the latest row is the
+		 * first candidate; past it, walk back through the index as a probe
+		 * does (no group kept, each walk costs what LATERAL's scan would).
+		 */
+		switch (AsofCheckCandidate(st, outer, st->match_slot))
+		{
+			case ASOF_CAND_MATCH:
+				return st->match_slot;
+			case ASOF_CAND_STOP:
+				return NULL;
+			case ASOF_CAND_SKIP:
+				break;
+		}
+		return AsofProbeMatch(st, outer);
 	}
 
-	/* other conditions: search the group's rows backwards */
+	/* other conditions: search the group's rows backwards from its end */
 	if (st->group_n > 0 && AsofCompareKeys(st, outer, st->group_first) != 0)
-	{
-		tuplestore_clear(st->group);
-		st->group_n = 0;
-	}
+		AsofClearGroup(st);
 	AsofAdvance(st, outer, spine_ts, true);
 	if (st->group_n == 0)
 		return NULL;
-	tuplestore_rescan(st->group);
-	(void) tuplestore_skiptuples(st->group, st->group_n + 1, true);
 	while (tuplestore_gettupleslot(st->group, false, false, st->cand_slot))
 	{
-		AsofFillScanSlot(st, outer, st->cand_slot);
-		econtext->ecxt_scantuple = st->scanslot;
-		if (ExecQual(st->cand_qual, econtext))
-			return st->cand_slot;
-		ResetExprContext(econtext);
+		AsofCandidate c = AsofCheckCandidate(st, outer, st->cand_slot);
+
+		walked++;
+		if (c == ASOF_CAND_MATCH)
+			match = st->cand_slot;
+		if (c != ASOF_CAND_SKIP)
+			break;
 	}
-	return NULL;
+	/* back to the end: reads as many rows as the walk did (one more at the start) */
+	(void) tuplestore_skiptuples(st->group, walked + 1, true);
+	return match;
 }

@@ -20,6 +20,7 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "utils/selfuncs.h"
 
 #include "asof_planner.h"
 
@@ -140,6 +141,9 @@ typedef struct AsofPathContext
 	AsofJoinClauses *jc;
 	double		outer_rows;		/* spine rows, at least 1 */
 	Cost		qual_cost;		/* per spine row: the candidate conditions */
+	double		per_key;		/* feature rows per key */
+	double		walk;			/* candidates read back per spine row */
+	Cost		walk_row_cost;	/* reading one of them through the index */
 } AsofPathContext;
 
 /* Builds the path node of one strategy (serial; AsofAddPartialPath makes it parallel). */
@@ -263,15 +267,16 @@ AsofAddProbePath(AsofPathContext *pc)
 	Cost		probe_total;
 
 	if (index == NULL || outer_path == NULL || outer_path->param_info != NULL ||
-		asof_strategy_choice == ASOF_CHOICE_MERGE)
+		asof_strategy_choice == ASOF_CHOICE_MERGE || asof_strategy_choice == ASOF_CHOICE_MERGE_INDEX)
 		return -1;
 	cost_qual_eval(&base_cost, extract_actual_clauses(pc->innerrel->baserestrictinfo, false),
 				   pc->root);
-	/* a descent of the tree plus one heap fetch, partly cached */
+	/* a descent of the tree plus one heap fetch, partly cached; the walk back */
 	per_probe = cpu_operator_cost * 4.0 * (index->tree_height + 2) * (list_length(pc->jc->keys) + 1) +
 		random_page_cost * 0.5 + seq_page_cost * 0.5 +
 		cpu_index_tuple_cost + cpu_tuple_cost +
-		base_cost.per_tuple + pc->qual_cost;
+		base_cost.per_tuple + pc->qual_cost +
+		(pc->walk - 1.0) * (pc->walk_row_cost + base_cost.per_tuple);
 	probe_total = outer_path->total_cost + per_probe * pc->outer_rows +
 		cpu_tuple_cost * pc->joinrel->rows;
 	add_path(pc->joinrel, (Path *)
@@ -293,8 +298,18 @@ AsofAddMergePath(AsofPathContext *pc)
 	double		inner_rows;
 	Cost		startup;
 	Cost		run;
+	bool		group_spills;
 
 	if (outer_sorted == NULL || inner_sorted == NULL)
+		return;
+	/*
+	 * Other conditions keep a key's rows in a store read back row by row;
+	 * once it spills, a walk reads a file backwards.  The merge over index
+	 * walks the index instead: leave it that case.
+	 */
+	group_spills = jc->cand_quals != NIL &&
+		inner_sorted->pathtarget->width * pc->per_key > work_mem * 1024.0;
+	if (group_spills && AsofFindMergeIndex(pc->root, pc->innerrel, jc) != NULL)
 		return;
 	inner_rows = Max(inner_sorted->rows, 1.0);
 	startup = outer_sorted->startup_cost + inner_sorted->startup_cost;
@@ -303,6 +318,12 @@ AsofAddMergePath(AsofPathContext *pc)
 		cpu_operator_cost * (list_length(jc->keys) + 1) * (pc->outer_rows + inner_rows) +
 		cpu_tuple_cost * (pc->outer_rows + pc->joinrel->rows) +
 		pc->qual_cost * pc->outer_rows;
+	if (jc->cand_quals != NIL)
+	{
+		/* the key group's store: each row written once, walks read back (spilled: from a file) */
+		run += cpu_tuple_cost * inner_rows +
+			pc->outer_rows * pc->walk * (cpu_tuple_cost * 2.0 + (group_spills ? seq_page_cost : 0.0));
+	}
 	add_path(pc->joinrel, (Path *)
 			 AsofMakePath(pc, ASOF_MERGE, list_make2(outer_sorted, inner_sorted),
 						  startup, startup + run,
@@ -401,6 +422,14 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 	/* no separate scan node: cheaper per feature row than the plain merge */
 	cpu = cpu_operator_cost * (list_length(jc->keys) + 1) * (pc->outer_rows + inner_rows) +
 		cpu_tuple_cost * pc->joinrel->rows + pc->qual_cost * pc->outer_rows;
+	if (pc->walk > 1.0)
+	{
+		/* when the latest row fails (1 - 1/walk), a descent of the index and the walk */
+		cpu += pc->outer_rows * (1.0 - 1.0 / pc->walk) *
+			(cpu_operator_cost * 4.0 * (index->tree_height + 2) * (list_length(jc->keys) + 1) +
+			 random_page_cost * 0.5 +
+			 (pc->walk - 1.0) * pc->walk_row_cost);
+	}
 	add_path(pc->joinrel, (Path *)
 			 AsofMakePath(pc, ASOF_MERGE_INDEX, list_make1(outer_path),
 						  sort_path.startup_cost + ip->path.startup_cost,
@@ -434,6 +463,39 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 										 ip->path.total_cost * 0.8 + cpu) / divisor,
 										NIL, index, NIL, bounds),
 					   nworkers, divisor);
+}
+
+/*
+ * Estimates how many candidates a spine row reads back before one passes the
+ * other conditions (selectivity s): 1/s on average, but no more than the
+ * rows of its key within the TTL window.  Without other conditions, one.
+ */
+static void
+AsofEstimateWalk(AsofPathContext *pc, SpecialJoinInfo *sjinfo)
+{
+	AsofJoinClauses *jc = pc->jc;
+	double		inner_rows = Max(pc->innerrel->rows, 1.0);
+	double		per_key = inner_rows;
+	double		window;
+	Selectivity sel;
+
+	pc->walk = 1.0;
+	if (jc->key_inner != NIL)
+		per_key = inner_rows / Max(estimate_num_groups(pc->root, jc->key_inner, inner_rows,
+													   NULL, NULL), 1.0);
+	pc->per_key = per_key;
+	if (jc->cand_quals == NIL)
+		return;
+	/* the TTL window's share of a key's rows */
+	window = per_key * clauselist_selectivity(pc->root, extract_actual_clauses(jc->mono_quals, false),
+											  0, pc->jointype, sjinfo);
+	sel = clauselist_selectivity(pc->root, extract_actual_clauses(jc->cand_quals, false),
+								 0, pc->jointype, sjinfo);
+	window = Max(window, 1.0);
+	if (sel <= 0.0 || 1.0 / sel > window)
+		pc->walk = window;
+	else
+		pc->walk = 1.0 / sel;
 }
 
 /* Join path hook: adds AsofJoin paths for a join carrying an as-of clause. */
@@ -470,10 +532,13 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	pc.jointype = jointype;
 	pc.jc = jc;
 	pc.outer_rows = Max(outerrel->rows, 1.0);
+	AsofEstimateWalk(&pc, extra->sjinfo);
 	cost_qual_eval(&cand_cost, extract_actual_clauses(jc->cand_quals, false), root);
-	pc.qual_cost = cand_cost.per_tuple * 2.0;
+	pc.qual_cost = cand_cost.per_tuple * pc.walk;
 	cost_qual_eval(&cand_cost, extract_actual_clauses(jc->mono_quals, false), root);
-	pc.qual_cost += cand_cost.per_tuple;
+	pc.qual_cost += cand_cost.per_tuple * pc.walk;
+	/* an index tuple, its heap tuple (near the previous one), the scan tuple */
+	pc.walk_row_cost = cpu_index_tuple_cost + cpu_tuple_cost * 2.0 + seq_page_cost * 0.1;
 
 	probe_total = AsofAddProbePath(&pc);
 
@@ -485,7 +550,10 @@ AsofJoinPathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 		return;
 	if (asof_strategy_choice == ASOF_CHOICE_PROBE)
 		return;
-	AsofAddMergePath(&pc);
-	AsofAddRangesPath(&pc);
+	if (asof_strategy_choice != ASOF_CHOICE_MERGE_INDEX)
+	{
+		AsofAddMergePath(&pc);
+		AsofAddRangesPath(&pc);
+	}
 	AsofAddIndexMergePaths(&pc);
 }

@@ -148,6 +148,10 @@ typedef struct AsofPlanBuild
 	List	   *sortops;
 	List	   *inner_sortops;
 	List	   *bound_proc;
+	List	   *lower_exprs;	/* probe: time lower bounds (ASOF_EXPRS_LOWER) */
+	List	   *lower_procs;
+	List	   *lower_strats;
+	bool		mono_in_index;
 } AsofPlanBuild;
 
 /* Places the spine columns the executor reads at the start of the scan tuple. */
@@ -229,6 +233,18 @@ AsofProbeIndexColumn(AsofPath *path, int k)
 }
 
 /*
+ * Tells whether the node walks back through the feature index with scan
+ * keys: the probe, and the merge over index when other conditions may reject
+ * the latest row.
+ */
+static bool
+AsofWalksIndex(AsofPlanBuild *b)
+{
+	return b->path->strategy == ASOF_PROBE ||
+		(b->path->strategy == ASOF_MERGE_INDEX && b->jc->cand_quals != NIL);
+}
+
+/*
  * Per key: the comparison function, collation and order of the merge, the
  * display expressions, and for a probe the index column and its equality.
  */
@@ -264,11 +280,15 @@ AsofPlanKeySupport(AsofPlanBuild *b)
 		b->flags = lappend_int(b->flags, kflags);
 		b->display = lappend(b->display, copyObject(lfirst(lc2)));
 		b->display = lappend(b->display, copyObject(lfirst(lc3)));
-		if (b->path->strategy == ASOF_PROBE)
+		if (AsofWalksIndex(b))
 		{
-			/* for a probe, the "inner attno" of a key is its index column */
+			/*
+			 * For a probe, the "inner attno" of a key is its index column; a
+			 * merge over index walking back probes an index whose columns
+			 * are the keys in order.
+			 */
 			IndexOptInfo *index = b->path->index;
-			int			col = AsofProbeIndexColumn(b->path, k);
+			int			col = b->path->strategy == ASOF_PROBE ? AsofProbeIndexColumn(b->path, k) : k + 1;
 			Oid			eqop = get_opfamily_member(index->opfamily[col - 1],
 												   index->opcintype[col - 1],
 												   otype, BTEqualStrategyNumber);
@@ -276,11 +296,67 @@ AsofPlanKeySupport(AsofPlanBuild *b)
 			if (!OidIsValid(eqop))
 				elog(ERROR, "missing equality operator for as-of index probe");
 			b->eqprocs = lappend_oid(b->eqprocs, get_opcode(eqop));
-			b->inner_att = lappend_int(b->inner_att, col);
+			if (b->path->strategy == ASOF_PROBE)
+				b->inner_att = lappend_int(b->inner_att, col);
 		}
 	}
 	b->display = lappend(b->display, copyObject(jc->spine_ts));
 	b->display = lappend(b->display, copyObject(jc->feature_ts));
+}
+
+/*
+ * Probe: the TTL windows written "feature_ts >= x" (or >, x reading the spine
+ * only) become lower bounds of the index scan, as they do in the index scan
+ * of the LATERAL formulation, so that a spine row's walk never leaves the
+ * window.  Records whether every TTL-like condition became one.
+ */
+static void
+AsofPlanTimeLowerBounds(AsofPlanBuild *b)
+{
+	IndexOptInfo *index = b->path->index;
+	int			tscol = list_length(b->jc->keys);
+	Oid			opf = index->opfamily[tscol];
+	ListCell   *lc;
+	bool		all = true;
+
+	foreach(lc, b->jc->mono_quals)
+	{
+		Expr	   *clause = ((RestrictInfo *) lfirst(lc))->clause;
+		Node	   *l;
+		Node	   *r;
+		int			strategy;
+		Oid			opno;
+
+		if (!is_opclause(clause) || list_length(((OpExpr *) clause)->args) != 2 ||
+			(strategy = get_op_opfamily_strategy(((OpExpr *) clause)->opno, opf)) == 0)
+		{
+			all = false;
+			continue;
+		}
+		l = linitial(((OpExpr *) clause)->args);
+		r = lsecond(((OpExpr *) clause)->args);
+		if (!equal(l, b->jc->feature_ts))
+		{
+			Node	   *t = l;
+
+			l = r;
+			r = t;
+			strategy = BTCommuteStrategyNumber(strategy);
+		}
+		/* the other side reads the spine only (AsofIsMonotone) */
+		opno = get_opfamily_member(opf, index->opcintype[tscol], exprType(r), strategy);
+		if (!equal(l, b->jc->feature_ts) || !OidIsValid(opno) ||
+			(strategy != BTGreaterStrategyNumber && strategy != BTGreaterEqualStrategyNumber))
+		{
+			all = false;
+			continue;
+		}
+		b->lower_exprs = lappend(b->lower_exprs, copyObject(r));
+		b->lower_procs = lappend_oid(b->lower_procs, get_opcode(opno));
+		b->lower_strats = lappend_int(b->lower_strats, strategy);
+	}
+	/* (a merge's latest row comes from its own scan, outside these bounds) */
+	b->mono_in_index = all && b->lower_exprs != NIL && b->path->strategy == ASOF_PROBE;
 }
 
 /* The sort operators of one input sorted by the node: its keys, then the time. */
@@ -366,6 +442,7 @@ AsofPlanPrivate(AsofPlanBuild *b, PlannerInfo *root)
 	hdr[ASOF_H_HEAP] = path->index ?
 		planner_rt_fetch(path->index->rel->relid, root)->relid : InvalidOid;
 	hdr[ASOF_H_TIME_LEPROC] = b->tsle;
+	hdr[ASOF_H_MONO_IN_INDEX] = b->mono_in_index;
 	for (i = 0; i < ASOF_H_NFIELDS; i++)
 		header = lappend_int(header, hdr[i]);
 
@@ -381,6 +458,8 @@ AsofPlanPrivate(AsofPlanBuild *b, PlannerInfo *root)
 	fields[ASOF_PRIV_BOUNDS] = copyObject(path->bounds);
 	fields[ASOF_PRIV_INNER_SORTOPS] = b->inner_sortops;
 	fields[ASOF_PRIV_BOUND_PROC] = b->bound_proc;
+	fields[ASOF_PRIV_LOWER_PROC] = b->lower_procs;
+	fields[ASOF_PRIV_LOWER_STRAT] = b->lower_strats;
 	for (i = 0; i < ASOF_PRIV_NFIELDS; i++)
 		priv = lappend(priv, fields[i]);
 	return priv;
@@ -398,6 +477,7 @@ AsofPlanExprs(AsofPlanBuild *b)
 	fields[ASOF_EXPRS_DISPLAY] = b->display;
 	fields[ASOF_EXPRS_BASE] = b->base_quals;
 	fields[ASOF_EXPRS_MONO] = extract_actual_clauses(b->jc->mono_quals, false);
+	fields[ASOF_EXPRS_LOWER] = b->lower_exprs;
 	for (i = 0; i < ASOF_EXPRS_NFIELDS; i++)
 		exprs = lappend(exprs, fields[i]);
 	return exprs;
@@ -442,6 +522,8 @@ AsofPlanCustomPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		AsofPlanRangeSorts(&b);
 	if (b.path->strategy == ASOF_MERGE_INDEX)
 		AsofPlanIndexMerge(&b);
+	if (AsofWalksIndex(&b))
+		AsofPlanTimeLowerBounds(&b);
 
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = extract_actual_clauses(b.jc->post_quals, false);

@@ -26,6 +26,7 @@ static const struct config_enum_entry asof_strategy_options[] = {
 	{"auto", ASOF_CHOICE_AUTO, false},
 	{"merge", ASOF_CHOICE_MERGE, false},
 	{"index_probe", ASOF_CHOICE_PROBE, false},
+	{"merge_over_index", ASOF_CHOICE_MERGE_INDEX, false},
 	{NULL, 0, false}
 };
 
@@ -41,7 +42,7 @@ AsofPlannerInit(void)
 {
 	DefineCustomEnumVariable("feature_store.asof_strategy",
 							 "Strategies the planner may use for as-of joins.",
-							 "auto lets the planner choose by cost; merge or index_probe restricts it to one (index_probe needs a btree index on the feature table's keys then time).",
+							 "auto lets the planner choose by cost; merge, index_probe or merge_over_index restricts it (merge: the merges; index_probe and merge_over_index need a btree index on the feature table's keys then time).",
 							 &asof_strategy_choice,
 							 ASOF_CHOICE_AUTO,
 							 asof_strategy_options,

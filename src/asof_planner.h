@@ -25,7 +25,8 @@ typedef enum AsofStrategyChoice
 {
 	ASOF_CHOICE_AUTO,
 	ASOF_CHOICE_MERGE,
-	ASOF_CHOICE_PROBE
+	ASOF_CHOICE_PROBE,
+	ASOF_CHOICE_MERGE_INDEX		/* only the merge over index (tests) */
 } AsofStrategyChoice;
 
 /* Everything the path hook learned about one candidate as-of join. */

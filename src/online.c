@@ -546,6 +546,12 @@ OnlineRequest(FunctionCallInfo fcinfo, bool typed)
 				 errdetail("An online request may look up at most %d keys.", ONLINE_MAX_KEYS),
 				 errhint("Split the keys into several requests, or read the online tables with SELECT.")));
 	refs = PG_GETARG_ARRAYTYPE_P(0);
+	if (ArrayGetNItems(ARR_NDIM(refs), ARR_DIMS(refs)) > ONLINE_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many feature references in one online request: %d",
+						ArrayGetNItems(ARR_NDIM(refs), ARR_DIMS(refs))),
+				 errdetail("An online request may read at most %d features.", ONLINE_MAX_FEATURES)));
 	refs_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
 	keys_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	if (!OidIsValid(refs_type) || !OidIsValid(keys_type))

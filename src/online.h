@@ -18,6 +18,8 @@
 
 /* A request of more keys than this is refused (documented in the README). */
 #define ONLINE_MAX_KEYS		100000
+/* A request of more features than this (after view:* expands) is refused. */
+#define ONLINE_MAX_FEATURES	10000
 
 /* How a requested key becomes a value of a view's key type. */
 typedef enum OnlineKeyCoercion

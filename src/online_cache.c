@@ -639,10 +639,12 @@ BuildEntry(ArrayType *refs, Oid refs_type, Oid keys_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no features requested")));
-	if (nrows > MaxAllocSize / sizeof(OnlineFeature))
+	if (nrows > ONLINE_MAX_FEATURES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many features requested: %llu", (unsigned long long) nrows)));
+				 errmsg("too many features requested: %llu", (unsigned long long) nrows),
+				 errdetail("An online request may read at most %d features (after view:* expands).",
+						   ONLINE_MAX_FEATURES)));
 
 	e->features = MemoryContextAllocZero(cxt, nrows * sizeof(OnlineFeature));
 	e->tables = MemoryContextAllocZero(cxt, nrows * sizeof(OnlineTable));

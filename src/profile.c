@@ -95,6 +95,8 @@ ProfileMergeInto(ProfileState *dst, const ProfileState *src)
 	{
 		bool		src_sampled = (src->flags & PROFILE_FLAG_SAMPLED) != 0;
 
+		dst->flags |= src->flags & PROFILE_FLAG_SHORTENED;
+
 		if (src_sampled &&
 			(!(dst->flags & PROFILE_FLAG_SAMPLED) || src->cutoff < dst->cutoff))
 		{
@@ -454,7 +456,7 @@ ProfileDecode(const char *data, Size len, MemoryContext ctx)
 	if (kind != PROFILE_KIND_NUMERIC && kind != PROFILE_KIND_TEXT)
 		CorruptProfile("unknown kind");
 	if ((flags & ~PROFILE_FLAGS_KNOWN) ||
-		(kind == PROFILE_KIND_NUMERIC && (flags & PROFILE_FLAG_SAMPLED)))
+		(kind == PROFILE_KIND_NUMERIC && (flags & (PROFILE_FLAG_SAMPLED | PROFILE_FLAG_SHORTENED))))
 		CorruptProfile("unknown flags");
 
 	s = ProfileStateCreate(ctx, kind);

@@ -45,7 +45,10 @@
 
 /* flags */
 #define PROFILE_FLAG_SAMPLED		0x01	/* text: more than PROFILE_TEXT_CAP distinct values */
-#define PROFILE_FLAGS_KNOWN			0x01
+#define PROFILE_FLAG_SHORTENED		0x02	/* text: a value over PROFILE_TEXT_MAX_VALUE
+											 * bytes was aggregated (stored
+											 * shortened) */
+#define PROFILE_FLAGS_KNOWN			0x03
 
 /* Relative accuracy of quantiles, and its code in the format (units of 1e-4). */
 #define PROFILE_ALPHA			0.005
@@ -54,6 +57,18 @@
 #define PROFILE_MAX_SPAN		8192
 /* Distinct text values counted exactly. */
 #define PROFILE_TEXT_CAP		10000
+
+/*
+ * Longest text value the aggregate stores as it is.  A longer one is stored
+ * as its first whole characters, "...#" and the 16 hex digits of its hash
+ * (TextShorten), PROFILE_TEXT_MAX_VALUE bytes at most: distinct values stay
+ * distinct (up to a hash collision), and a state's values take at most
+ * 2 * PROFILE_TEXT_CAP * PROFILE_TEXT_MAX_VALUE bytes (about 5 MB), however
+ * long the inputs.
+ */
+#define PROFILE_TEXT_MAX_VALUE	256
+/* The "...#" marker and the hash that end a shortened value. */
+#define PROFILE_TEXT_SHORT_SUFFIX	20
 
 /*
  * Exact accumulators: limb k weighs 2^(32k - bias).  The sum of values uses

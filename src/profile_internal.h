@@ -85,6 +85,7 @@ extern int	TextEntryCmp(const void *a, const void *b);
 extern void TextRebuildSlots(ProfileState *s, int32 want);
 extern TextEntry **TextSorted(const ProfileState *s);
 extern void TextAdd(ProfileState *s, const char *data, int32 len, int64 c);
+extern int32 TextShorten(const char *data, int32 len, char *out);
 
 /* profile.c */
 extern void ProfileMergeInto(ProfileState *dst, const ProfileState *src);

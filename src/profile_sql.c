@@ -179,9 +179,18 @@ profile_text_sfunc(PG_FUNCTION_ARGS)
 	else
 	{
 		text	   *t = PG_GETARG_TEXT_PP(1);
+		const char *data = VARDATA_ANY(t);
+		int32		len = VARSIZE_ANY_EXHDR(t);
+		char		shortened[PROFILE_TEXT_MAX_VALUE + 1];
 
 		s->count++;
-		TextAdd(s, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), 1);
+		if (len > PROFILE_TEXT_MAX_VALUE)
+		{
+			len = TextShorten(data, len, shortened);
+			data = shortened;
+			s->flags |= PROFILE_FLAG_SHORTENED;
+		}
+		TextAdd(s, data, len, 1);
 	}
 	PG_RETURN_POINTER(s);
 }

@@ -3,9 +3,13 @@
  *		Distinct text values of text profiles: counted exactly up to
  *		PROFILE_TEXT_CAP values, then the PROFILE_TEXT_CAP values with the
  *		smallest hash are kept (a coordinated sample whose counts stay exact)
- *		and the rest are accounted for as "other".
+ *		and the rest are accounted for as "other".  Values over
+ *		PROFILE_TEXT_MAX_VALUE bytes are stored shortened, which bounds a
+ *		state's memory.
  */
 #include "postgres.h"
+
+#include "mb/pg_wchar.h"
 
 #include "profile_internal.h"
 
@@ -36,6 +40,23 @@ TextHash(const char *data, int32 len)
 	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
 	h ^= h >> 33;
 	return h;
+}
+
+/*
+ * Writes the stored form of a text value longer than PROFILE_TEXT_MAX_VALUE
+ * bytes into out (PROFILE_TEXT_MAX_VALUE + 1 bytes): its first whole
+ * characters, then "...#" and the hex hash of the whole value.  Returns its
+ * length.  A function of the value alone, so partial aggregates agree.
+ */
+int32
+TextShorten(const char *data, int32 len, char *out)
+{
+	int32		keep = pg_mbcliplen(data, len, PROFILE_TEXT_MAX_VALUE - PROFILE_TEXT_SHORT_SUFFIX);
+
+	memcpy(out, data, keep);
+	snprintf(out + keep, PROFILE_TEXT_SHORT_SUFFIX + 1, "...#%016" INT64_MODIFIER "x",
+			 TextHash(data, len));
+	return keep + PROFILE_TEXT_SHORT_SUFFIX;
 }
 
 /* Orders text entries by hash, then bytes: the order a profile lists them in. */

@@ -223,6 +223,18 @@ BEGIN
 	END IF;
 	out_names := spine_cols;
 
+	-- One output column per spine column and feature: at most a table's 1600
+	-- columns (create_training_set stores them), checked before the work
+	-- per feature.
+	IF cardinality(features) + cardinality(spine_cols) > 1600
+	   OR (SELECT pg_catalog.count(*) FROM fs.resolve_features(features)) + cardinality(spine_cols) > 1600 THEN
+		RAISE EXCEPTION 'too many output columns: the spine''s % columns and the features requested exceed 1600',
+			cardinality(spine_cols)
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = format('%s feature references expand to %s features; a retrieval returns at most 1600 columns.',
+								  cardinality(features), (SELECT pg_catalog.count(*) FROM fs.resolve_features(features)));
+	END IF;
+
 	FOR r IN
 		SELECT rf.ref, rf.feature, rf.ord, vv.*
 		  FROM fs.resolve_features(features) WITH ORDINALITY AS rf(ref, view, version, feature, type, ord)
