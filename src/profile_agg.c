@@ -220,9 +220,19 @@ profile_text_trans(PG_FUNCTION_ARGS)
 	else
 	{
 		text	   *t = PG_GETARG_TEXT_PP(1);
+		const char *data = VARDATA_ANY(t);
+		int32		len = VARSIZE_ANY_EXHDR(t);
+		char		shortened[PROFILE_TEXT_MAX_VALUE + 1];
 
 		e->state->count++;
-		TextAdd(e->state, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), 1);
+		/* a long value is stored shortened (TextShorten), as in every plan */
+		if (len > PROFILE_TEXT_MAX_VALUE)
+		{
+			len = TextShorten(data, len, shortened);
+			data = shortened;
+			e->state->flags |= PROFILE_FLAG_SHORTENED;
+		}
+		TextAdd(e->state, data, len, 1);
 	}
 	PG_RETURN_PROFILE_STATE(e);
 }
