@@ -128,3 +128,15 @@ SELECT * FROM fs.online_features(ARRAY['mat_model@2:x'], ARRAY[1]);
 -- a TTL changed by the owner directly in the catalog is seen too
 UPDATE fs.view_versions SET ttl = '1 day' WHERE view_name = 'mat_model' AND version = 1;
 SELECT * FROM fs.online_features(ARRAY['mat_model:x'], ARRAY[1]);
+
+-- character types keep values of any length: the storage spells char(n) as
+-- bpchar (not "character", which is char(1)) and varchar(n) as varchar
+CREATE TABLE mat_codes (code char(4), at timestamptz, country char(2), name varchar(10), flag "char");
+INSERT INTO mat_codes VALUES ('ab', '2024-01-01', 'NZ', 'Aotearoa', 'y');
+SELECT fs.create_entity('mat_code', 'char(4)');
+SELECT fs.register_feature_view('mat_code_info', 'mat_code', 'mat_codes', 'code', 'at');
+SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+  FROM fs.feature_views v, pg_attribute a
+ WHERE v.name = 'mat_code_info' AND a.attrelid = v.online_relation AND a.attnum > 0 ORDER BY a.attnum;
+SELECT rows_written FROM fs.materialize('mat_code_info');
+SELECT * FROM fs.online_features(ARRAY['mat_code_info:*'], ARRAY['ab']::char(4)[]);

@@ -11,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "feature_store.h"
+#include "training_set.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -71,6 +72,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	AsofPlannerInit();
+	TsCopyInit();
 	WorkerRegisterLauncher();
 
 	MarkGUCPrefixReserved("feature_store");

@@ -161,4 +161,11 @@ extern void TsCorrupt(const TsChunkId *id, const char *detail, const char *detai
 extern uint64 TsHashMix(uint64 h);
 extern void *TsZstdCompressor(MemoryContext owner);
 
+/* training_set_fdw.c */
+struct Plan;
+extern bool TsIsTrainingSetScan(struct Plan *plan);
+
+/* training_set_copy.c */
+extern void TsCopyInit(void);
+
 #endif							/* TRAINING_SET_H */

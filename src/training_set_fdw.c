@@ -619,7 +619,14 @@ load_next_group(TsScanState *st)
 		st->group_rows = nrows;
 		st->row = 0;
 		st->batch_start = st->batch_end = 0;
+		/*
+		 * In the group's context: this runs in the executor's per-tuple
+		 * context, reset before the next row when the scan has a filter or a
+		 * projection, and the split value serves every row of the group.
+		 */
+		old = MemoryContextSwitchTo(st->group_cxt);
 		st->split_value = split ? CStringGetTextDatum(split) : (Datum) 0;
+		MemoryContextSwitchTo(old);
 		return true;
 	}
 }
@@ -734,6 +741,14 @@ tsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Chunk Groups Skipped", NULL, st->groups_skipped, es);
 		ExplainPropertyInteger("Peak Decode Memory", "kB", (int64) ((mem + 1023) / 1024), es);
 	}
+}
+
+/* Whether a plan node is a scan of a training set version. */
+bool
+TsIsTrainingSetScan(Plan *plan)
+{
+	return plan != NULL && IsA(plan, ForeignScan) &&
+		GetFdwRoutineByServerId(((ForeignScan *) plan)->fs_server)->IterateForeignScan == tsIterateForeignScan;
 }
 
 /* The foreign-data wrapper's entry points (read only). */

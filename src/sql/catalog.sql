@@ -450,16 +450,19 @@ BEGIN
 	-- one event time by creation) and online (one row per key).
 	hist := fs_internal.storage_name(name, n, '');
 	onl := fs_internal.storage_name(name, n, '_online');
+	-- Types are spelled with typmod -1, which names the type without a length
+	-- limit ("bpchar", not "character", which would mean char(1)): versions
+	-- record types without their modifiers.
 	FOR i IN 1 .. cardinality(feat_names) LOOP
-		cols := cols || format(', %I %s', feat_names[i], format_type(feat_types[i], NULL));
+		cols := cols || format(', %I %s', feat_names[i], format_type(feat_types[i], -1));
 	END LOOP;
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s NOT NULL, %I %s NOT NULL, '
 				   'fs_created_at timestamptz NOT NULL DEFAULT pg_catalog.now()%s, PRIMARY KEY (%I, %I, fs_created_at))',
-				   hist, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_type, NULL), cols,
+				   hist, key_column, format_type(e.key_type, -1), ts_column, format_type(ts_type, -1), cols,
 				   key_column, ts_column);
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s PRIMARY KEY, %I %s NOT NULL, '
 				   'fs_created_at timestamptz NOT NULL%s)',
-				   onl, key_column, format_type(e.key_type, NULL), ts_column, format_type(ts_type, NULL), cols);
+				   onl, key_column, format_type(e.key_type, -1), ts_column, format_type(ts_type, -1), cols);
 	EXECUTE format('COMMENT ON TABLE fs_data.%I IS %L', hist,
 				   format('feature_store: history of feature view %s version %s', name, n));
 	EXECUTE format('COMMENT ON TABLE fs_data.%I IS %L', onl,
