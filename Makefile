@@ -22,6 +22,8 @@ SQL_INSTALL = $(addprefix src/sql/install/,schemas.sql feature_ref.sql profile.s
 	drift_monitor.sql training_set.sql expectations.sql)
 SQL_TOPICS = $(addprefix src/sql/,util.sql feature_ref.sql catalog.sql materialize.sql worker.sql online.sql retrieval.sql \
 	profile.sql training_set.sql drift_monitor.sql expectations.sql)
+# citus (issue 15): distributing a version's storage with Citus
+SQL_TOPICS += src/sql/distribute.sql
 # install/ files whose objects are all new since PREV_VERSION: the upgrade
 # runs them after its hand-written step instead of repeating them there.
 SQL_NEW_IN_RELEASE = src/sql/install/expectations.sql

@@ -8,10 +8,22 @@
  * with one is planned, and the finished plan must then not evaluate the
  * operator anywhere: if the join carrying it did not become an AsofJoin, the
  * query fails instead of returning rows that differ from the as-of meaning.
+ *
+ * Under a distributed planner (Citus), each node checks what it runs.  The
+ * coordinator checks the parse tree of the whole query and the plan it
+ * executes itself: the combine plan around the distributed scan is walked
+ * like any plan, and whatever else it runs locally (sub-plans, tasks on
+ * local shards, the SELECT of an INSERT ... SELECT it pulls up) is planned
+ * through planner() again, so through this hook.  The queries a distributed
+ * scan sends to other nodes are not evaluated here: each worker, with the
+ * library preloaded, checks the query it receives as its own (parse tree and
+ * plan) and refuses misuse there; and the operators' functions refuse to run
+ * row by row, so no node ever evaluates them with other semantics.
  */
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
 
 #include "asof_planner.h"
@@ -56,6 +68,35 @@ AsofCheckNodeText(Node *node)
 			AsofRejectPlanned(strict);
 	}
 	pfree(text);
+}
+
+/*
+ * The custom scans of Citus that carry queries for other nodes in their
+ * private data: what they send is checked where it runs (see above).
+ */
+static const char *const asof_distributed_scans[] = {
+	"Citus Adaptive",
+	"Citus INSERT ... SELECT",
+	"Citus MERGE INTO ...",
+};
+
+/*
+ * Tells whether a custom scan is one of Citus's distributed scans: its
+ * methods are the ones registered under one of their names.
+ */
+static bool
+AsofIsDistributedScan(CustomScan *cscan)
+{
+	const char *name = cscan->methods ? cscan->methods->CustomName : NULL;
+
+	if (name == NULL)
+		return false;
+	for (int i = 0; i < (int) lengthof(asof_distributed_scans); i++)
+	{
+		if (strcmp(name, asof_distributed_scans[i]) == 0)
+			return GetCustomScanMethods(name, true) == cscan->methods;
+	}
+	return false;
 }
 
 #define ASOF_CHECK(x) ((void) AsofPlanExprWalker((Node *) (x), NULL))
@@ -145,7 +186,8 @@ AsofCheckPlanTree(Plan *plan)
 			ASOF_CHECK(((CustomScan *) plan)->custom_exprs);
 			ASOF_CHECK(((CustomScan *) plan)->custom_scan_tlist);
 			children = ((CustomScan *) plan)->custom_plans;
-			if (((CustomScan *) plan)->methods != &AsofScanMethods)
+			if (((CustomScan *) plan)->methods != &AsofScanMethods &&
+				!AsofIsDistributedScan((CustomScan *) plan))
 				AsofCheckNodeText((Node *) ((CustomScan *) plan)->custom_private);
 			break;
 		case T_NestLoop:

@@ -15,6 +15,8 @@
  * at every call; a value older than its view's TTL (event time column before
  * now() - ttl) is JSON null, and so are the features of a missing key.  Online
  * tables with row-level security are refused rather than read unfiltered.
+ * A table Citus manages is read with one query per request that Citus routes
+ * to the shards holding the keys (online_distributed.c).
  */
 #include "postgres.h"
 
@@ -59,6 +61,7 @@ typedef struct OnlineProbe
 	Relation	index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
+	OnlineRemoteRows *remote;	/* a table Citus manages: its rows, read once */
 	TimestampTz threshold;		/* TTL: event times before it are stale */
 	bool		hit;			/* the current key has a fresh row */
 } OnlineProbe;
@@ -155,6 +158,29 @@ CoerceKey(OnlineTable *t, Datum key)
 	return key;					/* not reached */
 }
 
+/*
+ * Reads, with one query, the rows of every non-NULL requested key from a
+ * table Citus manages (online_distributed.c).
+ */
+static OnlineRemoteRows *
+FetchRemoteRows(OnlineTable *t, ArrayType *keys)
+{
+	int			nkeys = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
+	Datum	   *coerced = palloc(Max(nkeys, 1) * sizeof(Datum));
+	int			n = 0;
+	ArrayIterator it = array_create_iterator(keys, 0, NULL);
+	Datum		key;
+	bool		isnull;
+
+	while (array_iterate(it, &key, &isnull))
+	{
+		if (!isnull)
+			coerced[n++] = CoerceKey(t, key);
+	}
+	array_free_iterator(it);
+	return OnlineRemoteFetch(t, coerced, n);
+}
+
 /* Probes table t for key; true if it has a row within the TTL (in p->slot). */
 static bool
 ProbeTable(OnlineTable *t, OnlineProbe *p, Datum key)
@@ -163,11 +189,19 @@ ProbeTable(OnlineTable *t, OnlineProbe *p, Datum key)
 	Datum		ts;
 	bool		isnull;
 
-	ScanKeyEntryInitializeWithInfo(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid,
-								   t->collation, &t->eq_fn, CoerceKey(t, key));
-	index_rescan(p->scan, &skey, 1, NULL, 0);
-	if (!index_getnext_slot(p->scan, ForwardScanDirection, p->slot))
-		return false;
+	if (unlikely(t->distributed))
+	{
+		if (!OnlineRemoteFind(t, p->remote, CoerceKey(t, key), p->slot))
+			return false;
+	}
+	else
+	{
+		ScanKeyEntryInitializeWithInfo(&skey, 0, 1, BTEqualStrategyNumber, InvalidOid,
+									   t->collation, &t->eq_fn, CoerceKey(t, key));
+		index_rescan(p->scan, &skey, 1, NULL, 0);
+		if (!index_getnext_slot(p->scan, ForwardScanDirection, p->slot))
+			return false;
+	}
 	slot_getsomeattrs(p->slot, t->max_attno);
 	if (!t->has_ttl)
 		return true;
@@ -420,9 +454,14 @@ RunLookups(OnlineEntry *e, ArrayType *keys, ReturnSetInfo *rsinfo, bool typed)
 		/* LockEntry or BuildEntry locked them */
 		p->heap = relation_open(t->relid, NoLock);
 		CheckReadable(e, i, p->heap, userid);
-		p->index = index_open(t->indexrelid, NoLock);
-		p->scan = index_beginscan(p->heap, p->index, snapshot, 1, 0);
 		p->slot = table_slot_create(p->heap, NULL);
+		if (t->distributed)
+			p->remote = FetchRemoteRows(t, keys);
+		else
+		{
+			p->index = index_open(t->indexrelid, NoLock);
+			p->scan = index_beginscan(p->heap, p->index, snapshot, 1, 0);
+		}
 		if (t->has_ttl)
 			p->threshold = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
 																   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
@@ -470,8 +509,11 @@ RunLookups(OnlineEntry *e, ArrayType *keys, ReturnSetInfo *rsinfo, bool typed)
 		OnlineProbe *p = &probes[i];
 
 		ExecDropSingleTupleTableSlot(p->slot);
-		index_endscan(p->scan);
-		index_close(p->index, NoLock);
+		if (p->scan)
+		{
+			index_endscan(p->scan);
+			index_close(p->index, NoLock);
+		}
 		relation_close(p->heap, NoLock);
 	}
 }

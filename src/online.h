@@ -9,9 +9,12 @@
 #include "postgres.h"
 
 #include "access/attnum.h"
+#include "access/htup.h"
 #include "datatype/timestamp.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/array.h"
+#include "utils/relcache.h"
 
 /* A request of more keys than this is refused (documented in the README). */
 #define ONLINE_MAX_KEYS		100000
@@ -75,6 +78,13 @@ typedef struct OnlineTable
 	AttrNumber	max_attno;		/* highest column read */
 	Oid			collation;		/* of the primary-key index */
 	FmgrInfo	eq_fn;			/* its equality */
+	/* a table Citus manages is read with a query (online_distributed.c) */
+	bool		distributed;
+	char	   *remote_sql;		/* the query up to its keys */
+	FmgrInfo	cmp_fn;			/* the primary key's btree comparison */
+	int16		key_len;
+	bool		key_byval;
+	char		key_align;
 } OnlineTable;
 
 /* One requested feature (a view:* reference gives one per feature). */
@@ -115,9 +125,24 @@ typedef struct OnlineEntry
 	int		   *json_order;		/* distinct references, in jsonb key order */
 } OnlineEntry;
 
+/* Rows of a table Citus manages, read for one request, sorted by key. */
+typedef struct OnlineRemoteRows
+{
+	int			n;
+	HeapTuple  *rows;
+	Datum	   *keys;
+} OnlineRemoteRows;
+
 /* online_cache.c */
 extern OnlineEntry *OnlineEntryFor(ArrayType *refs, Oid refs_type, Oid keys_type);
 extern void OnlineCallEnter(void);
 extern void OnlineCallExit(void);
+
+/* online_distributed.c */
+extern bool OnlineTableDistributed(Oid relid);
+extern void OnlineRemoteSetup(OnlineTable *t, Relation rel, Relation idx);
+extern OnlineRemoteRows *OnlineRemoteFetch(OnlineTable *t, Datum *keys, int nkeys);
+extern bool OnlineRemoteFind(OnlineTable *t, OnlineRemoteRows *r, Datum key,
+							 TupleTableSlot *slot);
 
 #endif							/* FS_ONLINE_H */

@@ -507,6 +507,9 @@ LoadTable(OnlineEntry *e, int ti, bool reload)
 	fmgr_info_cxt(get_opcode(eqop), &t->eq_fn, t->relcxt);
 	t->collation = idx->rd_indcollation[0];
 	t->indexrelid = pk;
+	t->distributed = OnlineTableDistributed(t->relid);
+	if (t->distributed)
+		OnlineRemoteSetup(t, rel, idx);
 	index_close(idx, NoLock);
 	relation_close(rel, NoLock);
 	t->rel_valid = true;

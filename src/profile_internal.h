@@ -12,7 +12,9 @@
  *	 profile_sketch.c		the quantile sketch's bucket stores
  *	 profile_text.c			distinct text values and their sample
  *	 profile_stats.c		statistics derived from a state
- *	 profile_sql.c			SQL: text and binary I/O, the aggregates
+ *	 profile_sql.c			SQL: text and binary I/O; the internal-state aggregate
+ *							functions of releases up to 0.3
+ *	 profile_agg.c			SQL: the aggregates, their state an expanded fs.profile
  *	 profile_accessors.c	SQL: the accessors
  */
 #ifndef FS_PROFILE_INTERNAL_H

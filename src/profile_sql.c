@@ -1,9 +1,10 @@
 /*
  * profile_sql.c
  *		SQL functions of the fs.profile type: text and binary input and
- *		output, and the aggregates fs.profile(float8 / numeric / text) and
- *		fs.profile_merge(fs.profile), whose transition state is a
- *		ProfileState.
+ *		output, and the support functions of the aggregates as releases up to
+ *		0.3 declare them (state internal, a ProfileState), which an
+ *		installation not yet updated still calls.  The current aggregates
+ *		keep their state as an fs.profile: profile_agg.c.
  */
 #include "postgres.h"
 
@@ -119,7 +120,7 @@ profile_send(PG_FUNCTION_ARGS)
 }
 
 
-/* ---------- aggregates ---------- */
+/* ---------- aggregates of releases up to 0.3 (internal state) ---------- */
 
 /* Returns the aggregate context, or fails when not called as an aggregate. */
 static MemoryContext

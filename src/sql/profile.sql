@@ -1,44 +1,38 @@
 
--- aggregate support
-CREATE OR REPLACE FUNCTION fs_internal.profile_float8_sfunc(internal, float8) RETURNS internal
-	AS 'MODULE_PATHNAME', 'profile_float8_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_numeric_sfunc(internal, numeric) RETURNS internal
-	AS 'MODULE_PATHNAME', 'profile_numeric_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_text_sfunc(internal, text) RETURNS internal
-	AS 'MODULE_PATHNAME', 'profile_text_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_merge_sfunc(internal, fs.profile) RETURNS internal
-	AS 'MODULE_PATHNAME', 'profile_merge_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_combine(internal, internal) RETURNS internal
-	AS 'MODULE_PATHNAME', 'profile_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_serialize(internal) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'profile_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_deserialize(bytea, internal) RETURNS internal
-	AS 'MODULE_PATHNAME', 'profile_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_final_numeric(internal) RETURNS fs.profile
-	AS 'MODULE_PATHNAME', 'profile_final_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_final_text(internal) RETURNS fs.profile
-	AS 'MODULE_PATHNAME', 'profile_final_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION fs_internal.profile_final_merge(internal) RETURNS fs.profile
-	AS 'MODULE_PATHNAME', 'profile_final_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- aggregate support: the state is an fs.profile (held expanded while
+-- aggregating), a concrete type that partial aggregation can ship between
+-- processes and nodes (PostgreSQL parallel query, Citus worker_partial_agg)
+CREATE OR REPLACE FUNCTION fs_internal.profile_float8_trans(fs.profile, float8) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_float8_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION fs_internal.profile_numeric_trans(fs.profile, numeric) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_numeric_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION fs_internal.profile_text_trans(fs.profile, text) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_text_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION fs_internal.profile_merge_trans(fs.profile, fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_merge_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION fs_internal.profile_combine_states(fs.profile, fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_combine_states' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION fs_internal.profile_state_final_numeric(fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_state_final_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION fs_internal.profile_state_final_text(fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_state_final_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION fs_internal.profile_state_final_merge(fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_state_final_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-COMMENT ON FUNCTION fs_internal.profile_float8_sfunc(internal, float8) IS 'internal: transition of fs.profile(float8)';
-COMMENT ON FUNCTION fs_internal.profile_numeric_sfunc(internal, numeric) IS 'internal: transition of fs.profile(numeric)';
-COMMENT ON FUNCTION fs_internal.profile_text_sfunc(internal, text) IS 'internal: transition of fs.profile(text)';
-COMMENT ON FUNCTION fs_internal.profile_merge_sfunc(internal, fs.profile) IS 'internal: transition of fs.profile_merge';
-COMMENT ON FUNCTION fs_internal.profile_combine(internal, internal) IS 'internal: combines partial profile states';
-COMMENT ON FUNCTION fs_internal.profile_serialize(internal) IS 'internal: a partial profile state as fs.profile bytes';
-COMMENT ON FUNCTION fs_internal.profile_deserialize(bytea, internal) IS 'internal: a partial profile state from fs.profile bytes, validated';
-COMMENT ON FUNCTION fs_internal.profile_final_numeric(internal) IS 'internal: final function of fs.profile(float8/numeric)';
-COMMENT ON FUNCTION fs_internal.profile_final_text(internal) IS 'internal: final function of fs.profile(text)';
-COMMENT ON FUNCTION fs_internal.profile_final_merge(internal) IS 'internal: final function of fs.profile_merge';
+COMMENT ON FUNCTION fs_internal.profile_float8_trans(fs.profile, float8) IS 'internal: transition of fs.profile(float8)';
+COMMENT ON FUNCTION fs_internal.profile_numeric_trans(fs.profile, numeric) IS 'internal: transition of fs.profile(numeric)';
+COMMENT ON FUNCTION fs_internal.profile_text_trans(fs.profile, text) IS 'internal: transition of fs.profile(text)';
+COMMENT ON FUNCTION fs_internal.profile_merge_trans(fs.profile, fs.profile) IS 'internal: transition of fs.profile_merge';
+COMMENT ON FUNCTION fs_internal.profile_combine_states(fs.profile, fs.profile) IS 'internal: combines partial profile states';
+COMMENT ON FUNCTION fs_internal.profile_state_final_numeric(fs.profile) IS 'internal: final function of fs.profile(float8/numeric)';
+COMMENT ON FUNCTION fs_internal.profile_state_final_text(fs.profile) IS 'internal: final function of fs.profile(text)';
+COMMENT ON FUNCTION fs_internal.profile_state_final_merge(fs.profile) IS 'internal: final function of fs.profile_merge';
 
 CREATE OR REPLACE AGGREGATE fs.profile(float8) (
-	SFUNC = fs_internal.profile_float8_sfunc,
-	STYPE = internal,
-	COMBINEFUNC = fs_internal.profile_combine,
-	SERIALFUNC = fs_internal.profile_serialize,
-	DESERIALFUNC = fs_internal.profile_deserialize,
-	FINALFUNC = fs_internal.profile_final_numeric,
+	SFUNC = fs_internal.profile_float8_trans,
+	STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_numeric,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
@@ -46,12 +40,10 @@ COMMENT ON AGGREGATE fs.profile(float8) IS
 	'profile of a numeric column (int and real inputs arrive through float8)';
 
 CREATE OR REPLACE AGGREGATE fs.profile(numeric) (
-	SFUNC = fs_internal.profile_numeric_sfunc,
-	STYPE = internal,
-	COMBINEFUNC = fs_internal.profile_combine,
-	SERIALFUNC = fs_internal.profile_serialize,
-	DESERIALFUNC = fs_internal.profile_deserialize,
-	FINALFUNC = fs_internal.profile_final_numeric,
+	SFUNC = fs_internal.profile_numeric_trans,
+	STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_numeric,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
@@ -59,12 +51,10 @@ COMMENT ON AGGREGATE fs.profile(numeric) IS
 	'profile of a numeric column, values profiled as float8';
 
 CREATE OR REPLACE AGGREGATE fs.profile(text) (
-	SFUNC = fs_internal.profile_text_sfunc,
-	STYPE = internal,
-	COMBINEFUNC = fs_internal.profile_combine,
-	SERIALFUNC = fs_internal.profile_serialize,
-	DESERIALFUNC = fs_internal.profile_deserialize,
-	FINALFUNC = fs_internal.profile_final_text,
+	SFUNC = fs_internal.profile_text_trans,
+	STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_text,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );
@@ -72,12 +62,10 @@ COMMENT ON AGGREGATE fs.profile(text) IS
 	'profile of a categorical column: exact counts of up to 10000 distinct values, then a hash sample with exact counts';
 
 CREATE OR REPLACE AGGREGATE fs.profile_merge(fs.profile) (
-	SFUNC = fs_internal.profile_merge_sfunc,
-	STYPE = internal,
-	COMBINEFUNC = fs_internal.profile_combine,
-	SERIALFUNC = fs_internal.profile_serialize,
-	DESERIALFUNC = fs_internal.profile_deserialize,
-	FINALFUNC = fs_internal.profile_final_merge,
+	SFUNC = fs_internal.profile_merge_trans,
+	STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_merge,
 	FINALFUNC_MODIFY = READ_ONLY,
 	PARALLEL = SAFE
 );

@@ -17,6 +17,61 @@ UPDATE fs.view_versions vv
 		 GROUP BY view_name, version) r
  WHERE r.view_name = vv.view_name AND r.version = vv.version;
 
+-- ---- citus: profile aggregates keep their state as an fs.profile ----
+-- (issue 15) The aggregates' state type changes from internal to fs.profile
+-- so that partial aggregation can ship it (Citus pushes down only aggregates
+-- with a concrete state type).  CREATE OR REPLACE AGGREGATE keeps every
+-- dependent object; the internal-state support functions are dropped once
+-- no aggregate uses them.  The topic file profile.sql repeats these
+-- definitions (and the comments) after this step.
+CREATE FUNCTION fs_internal.profile_float8_trans(fs.profile, float8) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_float8_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fs_internal.profile_numeric_trans(fs.profile, numeric) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_numeric_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fs_internal.profile_text_trans(fs.profile, text) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_text_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fs_internal.profile_merge_trans(fs.profile, fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_merge_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fs_internal.profile_combine_states(fs.profile, fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_combine_states' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fs_internal.profile_state_final_numeric(fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_state_final_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fs_internal.profile_state_final_text(fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_state_final_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fs_internal.profile_state_final_merge(fs.profile) RETURNS fs.profile
+	AS 'MODULE_PATHNAME', 'profile_state_final_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE fs.profile(float8) (
+	SFUNC = fs_internal.profile_float8_trans, STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_numeric, FINALFUNC_MODIFY = READ_ONLY,
+	PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE fs.profile(numeric) (
+	SFUNC = fs_internal.profile_numeric_trans, STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_numeric, FINALFUNC_MODIFY = READ_ONLY,
+	PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE fs.profile(text) (
+	SFUNC = fs_internal.profile_text_trans, STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_text, FINALFUNC_MODIFY = READ_ONLY,
+	PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE fs.profile_merge(fs.profile) (
+	SFUNC = fs_internal.profile_merge_trans, STYPE = fs.profile,
+	COMBINEFUNC = fs_internal.profile_combine_states,
+	FINALFUNC = fs_internal.profile_state_final_merge, FINALFUNC_MODIFY = READ_ONLY,
+	PARALLEL = SAFE);
+DROP FUNCTION fs_internal.profile_float8_sfunc(internal, float8);
+DROP FUNCTION fs_internal.profile_numeric_sfunc(internal, numeric);
+DROP FUNCTION fs_internal.profile_text_sfunc(internal, text);
+DROP FUNCTION fs_internal.profile_merge_sfunc(internal, fs.profile);
+DROP FUNCTION fs_internal.profile_combine(internal, internal);
+DROP FUNCTION fs_internal.profile_serialize(internal);
+DROP FUNCTION fs_internal.profile_deserialize(bytea, internal);
+DROP FUNCTION fs_internal.profile_final_numeric(internal);
+DROP FUNCTION fs_internal.profile_final_text(internal);
+DROP FUNCTION fs_internal.profile_final_merge(internal);
+-- ---- end citus: profile aggregates ----
+
 -- ---- expectations, push and the staged batch pipeline (branch batch) ----
 -- fs.materialize takes a version and a worker's run id, and says whether the
 -- batch was published or blocked: a new signature and result type.
