@@ -93,6 +93,17 @@ INSERT INTO fs_data.push_clicks_v1_push VALUES (14, '2024-01-03 10:00+00', NULL,
 SELECT user_id, clicks FROM fs_data.push_clicks_v1_online WHERE user_id IN (14, 15) ORDER BY 1;
 SELECT count(*) AS runs FROM fs.materialization_runs WHERE view_name = 'push_clicks';
 
+-- a version only pushed to serves unpinned references from its first
+-- published push, as a first successful run makes a version serve
+SELECT fs.register_feature_view('push_clicks', 'push_user',
+	'SELECT user_id, at, clicks * 10 AS clicks, device FROM push_events', 'user_id', 'at') AS version;
+SELECT version, serving, first_success_at IS NOT NULL AS published FROM fs.feature_views
+ WHERE name = 'push_clicks' ORDER BY version;
+SELECT status, rows_written FROM fs.push('push_clicks', '[{"user_id": 20, "at": "2024-01-04 10:00+00", "clicks": 70, "device": "web"}]');
+SELECT version, serving, first_success_at IS NOT NULL AS published FROM fs.feature_views
+ WHERE name = 'push_clicks' ORDER BY version;
+SELECT * FROM fs.online_features('{push_clicks:clicks}', ARRAY[20]);
+
 SELECT fs.drop_feature_view('push_clicks');
 SELECT count(*) FROM pg_class WHERE relnamespace = 'fs_data'::regnamespace AND relname LIKE 'push\_clicks%';
 RESET ROLE;

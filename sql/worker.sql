@@ -150,13 +150,24 @@ SELECT status, error FROM fs.materialization_runs WHERE run_id = :run;
 SELECT fs_internal.write('finish_run', :run::bigint, false, 'late'::text, NULL::bigint, NULL::bigint, NULL::bigint,
 						 NULL::timestamptz);
 
--- a new version is the one kept fresh; the old one no longer is
+-- a new version is kept fresh, and so is the old one (a model may be pinned
+-- to it) until it is dropped
 SET ROLE regress_wk_owner;
 SELECT fs.register_feature_view('wk_clicks', 'wk_user', 'SELECT user_id, at, clicks * 2 AS clicks FROM wk_events',
 	'user_id', 'at', schedule => '1 microsecond');
 RESET ROLE;
 SELECT view, version, scheduled FROM fs.feature_freshness WHERE view = 'wk_clicks' ORDER BY version;
+SELECT version, next_attempt_at > now() AS retry_pending FROM fs_internal.version_schedule
+ WHERE view_name = 'wk_clicks' ORDER BY version;
 SELECT * FROM wk_tick();
+SELECT version, status FROM fs.materialization_runs WHERE view_name = 'wk_clicks' ORDER BY run_id DESC LIMIT 1;
+-- (resuming lifts version 1's retry delay: it runs at the next tick)
+SET ROLE regress_wk_owner;
+SELECT fs.resume_feature_view('wk_clicks');
+RESET ROLE;
+SELECT * FROM wk_tick();
+SELECT array_agg(version ORDER BY version) AS versions_run
+  FROM (SELECT version FROM fs.materialization_runs WHERE view_name = 'wk_clicks' ORDER BY run_id DESC LIMIT 2) r;
 
 -- freshness: a breach once the lag exceeds the expected freshness
 SET ROLE regress_wk_owner;
@@ -186,7 +197,7 @@ SELECT l FROM unnest(string_to_array(:'m', E'\n')) l
 SELECT fs_internal.prometheus_labels('view', E'a"b\\c\nd', 'version', '1') AS escaped;
 -- any role reads them
 SET ROLE regress_wk_other;
-SELECT fs.metrics() ~ '\nfs_materialization_runs_total\{view="wk_clicks",version="2"\} 1\n' AS readable,
+SELECT fs.metrics() ~ '\nfs_materialization_runs_total\{view="wk_clicks",version="2"\} 2\n' AS readable,
 	   (SELECT breach FROM fs.feature_freshness WHERE view = 'wk_clicks' AND version = 2) AS breach;
 RESET ROLE;
 

@@ -209,6 +209,11 @@ BEGIN
 	IF staged THEN
 		PERFORM fs_internal.record_gate(vv, stage, run_id, trigger, gate);
 	END IF;
+	-- A version only pushed to has no runs: its first published push makes
+	-- it the one unpinned references serve, as a first successful run does.
+	IF trigger = 'push' AND status = 'succeeded' AND rows_written > 0 AND vv.first_success_at IS NULL THEN
+		PERFORM fs_internal.write('mark_served', vv.view_name, vv.version);
+	END IF;
 END;
 $$;
 COMMENT ON FUNCTION fs_internal.run_batch(fs.view_versions, text, text, jsonb, timestamptz, timestamptz, bigint, timestamptz) IS
@@ -263,6 +268,29 @@ END;
 $$;
 COMMENT ON FUNCTION fs.materialize(text, timestamptz, timestamptz, int, bigint) IS
 	'materializes a version of a feature view (the latest by default) for the window start <= event time < finish, in one transaction; status says whether an expectation blocked the batch';
+
+-- Records the first publication of a version that is only pushed to (the
+-- first successful run of the others is recorded by a trigger on the runs);
+-- the caller must be allowed to push to it (a member of the owner role).
+CREATE OR REPLACE FUNCTION fs_internal.w_mark_served(caller regrole, view text, version int) RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM fs.views v JOIN fs.view_versions vv ON vv.view_name = v.name
+					WHERE v.name = w_mark_served.view AND vv.version = w_mark_served.version
+					  AND pg_has_role(caller, v.owner_role, 'USAGE')) THEN
+		RAISE EXCEPTION 'permission denied to publish feature view "%" version %', view, version
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	UPDATE fs.view_versions x SET first_success_at = pg_catalog.clock_timestamp()
+	 WHERE x.view_name = w_mark_served.view AND x.version = w_mark_served.version AND x.first_success_at IS NULL;
+	RETURN NULL;
+END;
+$$;
+REVOKE ALL ON FUNCTION fs_internal.w_mark_served(regrole, text, int) FROM PUBLIC;
+COMMENT ON FUNCTION fs_internal.w_mark_served(regrole, text, int) IS
+	'internal catalog operation: records the first publication of a feature view version that is pushed to';
 
 -- Records a materialization run of a version; the caller must be allowed to
 -- run it (a member of the view's owner role).

@@ -15,12 +15,13 @@
 
 -- Every version with the worker's view of it: its schedule, the view's
 -- options with their defaults, and its state.  "scheduled" says whether the
--- worker keeps it fresh: fs.materialize runs only a view's latest version,
--- so only latest versions are scheduled.
+-- worker keeps it fresh: every version of a view with a schedule is, until
+-- it is dropped, so a model pinned to view@1 keeps fresh values while
+-- version 2 rolls out (each run materializes its own version).
 CREATE OR REPLACE VIEW fs_internal.version_schedule AS
 SELECT vv.view_name, vv.version, vv.created_at, v.schedule, v.owner_role,
 	   l.is_latest,
-	   v.schedule IS NOT NULL AND l.is_latest AS scheduled,
+	   v.schedule IS NOT NULL AS scheduled,
 	   coalesce(o.paused, false) AS paused,
 	   coalesce(o.lateness, interval '1 hour') AS lateness,
 	   coalesce(o.reconcile_every, interval '1 day') AS reconcile_every,
