@@ -104,6 +104,63 @@ $$;
 COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolean) IS
 	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins); scan_twice reads a cheap batch twice instead of keeping a copy';
 
+-- The statement that publishes a batch into a version whose history is
+-- empty (a first run, or a full run into empty storage): no row can be
+-- unchanged or a revision, so it skips the lookup of each row's newest
+-- history row and the window that ranks the batch by key and event time.
+-- Instead it relies on the history's primary key (key, event time, created
+-- time): every row of a batch is created at $4, so a second row for one key
+-- and event time raises unique_violation, and run_batch then rolls this
+-- statement back and publishes the batch with the general statement above,
+-- which collapses identical rows and reports conflicting ones (or resolves
+-- them by the created-time column).  Online: the newest row per key, found
+-- by hashing (a key's newest event time, joined back) rather than by
+-- sorting the batch.  Same parameters and result columns as publish_sql.
+CREATE OR REPLACE FUNCTION fs_internal.publish_first_sql(vv fs.view_versions, batch text) RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	names text[];
+	stamp text;
+BEGIN
+	SELECT array_agg(f.name ORDER BY f.position) INTO names
+	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version;
+	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
+				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
+				  ELSE format('%I + $3', vv.ts_column) END;
+	RETURN format($q$
+WITH written AS (
+	INSERT INTO %5$s AS h (%1$I, %2$I, fs_created_at, %3$s)
+	SELECT %1$I, %8$s, $4, %3$s FROM (
+%4$s
+	) AS fs_source
+	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
+	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2)
+	RETURNING h.*
+), newest AS (
+	SELECT w.%1$I, pg_catalog.max(w.%2$I) AS %2$I FROM written AS w GROUP BY w.%1$I
+), online AS (
+	INSERT INTO %6$s AS o (%1$I, %2$I, fs_created_at, %3$s)
+	SELECT w.%1$I, w.%2$I, w.fs_created_at, %9$s
+	  FROM written AS w JOIN newest AS n ON n.%1$I = w.%1$I AND n.%2$I = w.%2$I
+	ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %7$s
+	WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)
+	RETURNING 1
+)
+SELECT w.n, w.n, (SELECT pg_catalog.count(*) FROM online), 0::bigint, NULL::text, NULL::text
+  FROM (SELECT pg_catalog.count(*) AS n FROM written) AS w
+$q$,
+		vv.key_column, vv.ts_column,
+		(SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x),
+		batch, fs_internal.storage_rel(vv, false), fs_internal.storage_rel(vv, true),
+		(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x), stamp,
+		(SELECT string_agg(format('w.%I', x), ', ') FROM unnest(names) x));
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.publish_first_sql(fs.view_versions, text) IS
+	'internal: the statement that writes a batch to a version whose history is empty (no lookup of earlier rows; a repeated key and event time fails with unique_violation, and the caller falls back to publish_sql)';
+
 -- Runs one batch of a version through the pipeline above.  batch is the
 -- query of its rows, run as the view's owner with $5 (pushed rows) bound;
 -- trigger is manual, worker or push; run is the worker's run (recorded by
@@ -129,6 +186,7 @@ DECLARE
 	stage regclass;
 	cols text;
 	created_column text;
+	first_batch boolean;
 BEGIN
 	-- One batch of a version at a time.  The created time is taken once the
 	-- previous batch has committed, so later batches write later times.
@@ -176,8 +234,26 @@ BEGIN
 	END IF;
 	-- 3. publish
 	IF status = 'succeeded' THEN
-		EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged) INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
-			USING start, finish, vv.available_after, created, rows;
+		-- Into an empty history (one cheap probe) the batch is published by
+		-- the statement without lookups; a key and event time repeated in
+		-- the batch makes it fail on the history's primary key, and the
+		-- general statement then publishes the batch (as it does any batch
+		-- into a history that holds rows).
+		EXECUTE format('SELECT NOT EXISTS (SELECT FROM %s)', fs_internal.storage_rel(vv, false)) INTO first_batch;
+		IF first_batch THEN
+			BEGIN
+				EXECUTE fs_internal.publish_first_sql(vv, batch)
+					INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+					USING start, finish, vv.available_after, created, rows;
+			EXCEPTION WHEN unique_violation THEN
+				first_batch := false;
+			END;
+		END IF;
+		IF NOT first_batch THEN
+			EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged)
+				INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+				USING start, finish, vv.available_after, created, rows;
+		END IF;
 		IF staged THEN
 			rows_read := gate.rows_checked;
 		END IF;
