@@ -13,7 +13,8 @@
 --      src/sql/expectations.sql); a failed "block"
 --      keeps the whole batch out, a failed "drop" marks its failing rows;
 --   3. publish: one statement writes history and the online store from the
---      stage (or, with no expectations, straight from the source);
+--      stage (or, with no expectations, straight from the source); into an
+--      empty history, two cheaper ones (publish_first_sql);
 --   4. record: the run (manual runs here, worker runs by the worker, pushes
 --      not at all), the expectations' results and the quarantined rows.
 -- Each step is a statement of its own over relations of one version.
@@ -104,19 +105,24 @@ $$;
 COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolean) IS
 	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins); scan_twice reads a cheap batch twice instead of keeping a copy';
 
--- The statement that publishes a batch into a version whose history is
+-- The statements that publish a batch into a version whose history is
 -- empty (a first run, or a full run into empty storage): no row can be
--- unchanged or a revision, so it skips the lookup of each row's newest
--- history row and the window that ranks the batch by key and event time.
--- Instead it relies on the history's primary key (key, event time, created
--- time): every row of a batch is created at $4, so a second row for one key
--- and event time raises unique_violation, and run_batch then rolls this
--- statement back and publishes the batch with the general statement above,
--- which collapses identical rows and reports conflicting ones (or resolves
--- them by the created-time column).  Online: the newest row per key, found
--- by hashing (a key's newest event time, joined back) rather than by
--- sorting the batch.  Same parameters and result columns as publish_sql.
-CREATE OR REPLACE FUNCTION fs_internal.publish_first_sql(vv fs.view_versions, batch text) RETURNS text
+-- unchanged or a revision, so the first skips the lookup of each row's
+-- newest history row and the window that ranks the batch by key and event
+-- time.  Instead it relies on the history's primary key (key, event time,
+-- created time): every row of a batch is created at $4, so a second row for
+-- one key and event time raises unique_violation, and run_batch then rolls
+-- it back and publishes the batch with the general statement above, which
+-- collapses identical rows and reports conflicting ones (or resolves them by
+-- the created-time column).  It takes the general statement's parameters
+-- and returns the rows written and where the newest row of each key was
+-- written (found by hashing: a key's newest event time, joined back), so
+-- that the batch is neither kept nor sorted; the second statement ($1: those
+-- row ids) copies these rows to the online store.  Row ids are stable
+-- between the two: history rows are never updated, and the transaction
+-- holds its lock on the table.
+CREATE OR REPLACE FUNCTION fs_internal.publish_first_sql(vv fs.view_versions, batch text,
+	OUT history text, OUT online text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
@@ -129,37 +135,40 @@ BEGIN
 	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
 				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
 				  ELSE format('%I + $3', vv.ts_column) END;
-	RETURN format($q$
+	history := format($q$
 WITH written AS (
 	INSERT INTO %5$s AS h (%1$I, %2$I, fs_created_at, %3$s)
-	SELECT %1$I, %8$s, $4, %3$s FROM (
+	SELECT %1$I, %6$s, $4, %3$s FROM (
 %4$s
 	) AS fs_source
 	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
 	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2)
-	RETURNING h.*
+	RETURNING h.%1$I, h.%2$I, h.ctid AS fs_tid
 ), newest AS (
 	SELECT w.%1$I, pg_catalog.max(w.%2$I) AS %2$I FROM written AS w GROUP BY w.%1$I
-), online AS (
-	INSERT INTO %6$s AS o (%1$I, %2$I, fs_created_at, %3$s)
-	SELECT w.%1$I, w.%2$I, w.fs_created_at, %9$s
-	  FROM written AS w JOIN newest AS n ON n.%1$I = w.%1$I AND n.%2$I = w.%2$I
-	ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %7$s
-	WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)
-	RETURNING 1
 )
-SELECT w.n, w.n, (SELECT pg_catalog.count(*) FROM online), 0::bigint, NULL::text, NULL::text
-  FROM (SELECT pg_catalog.count(*) AS n FROM written) AS w
+SELECT (SELECT pg_catalog.count(*) FROM written),
+	   (SELECT pg_catalog.array_agg(w.fs_tid) FROM written AS w
+		  JOIN newest AS n ON n.%1$I = w.%1$I AND n.%2$I = w.%2$I)
 $q$,
 		vv.key_column, vv.ts_column,
 		(SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x),
-		batch, fs_internal.storage_rel(vv, false), fs_internal.storage_rel(vv, true),
-		(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x), stamp,
-		(SELECT string_agg(format('w.%I', x), ', ') FROM unnest(names) x));
+		batch, fs_internal.storage_rel(vv, false), stamp);
+	online := format($q$
+INSERT INTO %4$s AS o (%1$I, %2$I, fs_created_at, %3$s)
+SELECT h.%1$I, h.%2$I, h.fs_created_at, %6$s FROM %5$s AS h WHERE h.ctid = ANY ($1)
+ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %7$s
+WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)
+$q$,
+		vv.key_column, vv.ts_column,
+		(SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x),
+		fs_internal.storage_rel(vv, true), fs_internal.storage_rel(vv, false),
+		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
+		(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x));
 END;
 $$;
 COMMENT ON FUNCTION fs_internal.publish_first_sql(fs.view_versions, text) IS
-	'internal: the statement that writes a batch to a version whose history is empty (no lookup of earlier rows; a repeated key and event time fails with unique_violation, and the caller falls back to publish_sql)';
+	'internal: the statements that write a batch to a version whose history is empty, without looking up earlier rows (a repeated key and event time fails with unique_violation; the caller falls back to publish_sql), and copy the newest rows to the online store';
 
 -- Runs one batch of a version through the pipeline above.  batch is the
 -- query of its rows, run as the view's owner with $5 (pushed rows) bound;
@@ -187,6 +196,8 @@ DECLARE
 	cols text;
 	created_column text;
 	first_batch boolean;
+	first_stmt record;
+	newest tid[];
 BEGIN
 	-- One batch of a version at a time.  The created time is taken once the
 	-- previous batch has committed, so later batches write later times.
@@ -241,13 +252,19 @@ BEGIN
 		-- into a history that holds rows).
 		EXECUTE format('SELECT NOT EXISTS (SELECT FROM %s)', fs_internal.storage_rel(vv, false)) INTO first_batch;
 		IF first_batch THEN
+			SELECT * INTO first_stmt FROM fs_internal.publish_first_sql(vv, batch);
 			BEGIN
-				EXECUTE fs_internal.publish_first_sql(vv, batch)
-					INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+				EXECUTE first_stmt.history INTO rows_written, newest
 					USING start, finish, vv.available_after, created, rows;
 			EXCEPTION WHEN unique_violation THEN
 				first_batch := false;
 			END;
+		END IF;
+		IF first_batch THEN
+			EXECUTE first_stmt.online USING newest;
+			GET DIAGNOSTICS online_rows = ROW_COUNT;
+			rows_read := rows_written;
+			revised := 0;
 		END IF;
 		IF NOT first_batch THEN
 			EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged)
