@@ -100,6 +100,11 @@ SET feature_store.quarantine_max_rows = 2;
 SELECT status FROM fs.materialize('ex_spend');
 SELECT count(*) AS capped FROM fs_data.ex_spend_v1_quarantine
  WHERE fs_run_id = (SELECT max(run_id) FROM fs.materialization_runs);
+-- (the rows that failed something are kept first)
+SET feature_store.quarantine_max_rows = 1;
+SELECT status FROM fs.materialize('ex_spend');
+SELECT fs_failed_expectations FROM fs_data.ex_spend_v1_quarantine
+ WHERE fs_run_id = (SELECT max(run_id) FROM fs.materialization_runs);
 RESET feature_store.quarantine_max_rows;
 
 -- the block lifted: the batch is published

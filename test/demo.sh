@@ -17,7 +17,7 @@ if ! make -C "$REPO" >"$FS_DEMO_DIR/build.log" 2>&1; then
 	exit 1
 fi
 trap fs_stop_server EXIT
-fs_start_server
+fs_start_server "feature_store.naptime = 1"
 echo "== A throwaway PostgreSQL 15 server with shared_preload_libraries = 'feature_store' (in $FS_WORK)"
 
 echo

@@ -537,7 +537,9 @@ BEGIN
 	IF jsonb_array_length(results) > 0 THEN
 		PERFORM fs_internal.write('record_results', vv.view_name, vv.version, run, trigger, results);
 	END IF;
-	-- the rows kept out (all of a blocked batch), at most quarantine_max_rows
+	-- the rows kept out (all of a blocked batch), at most quarantine_max_rows,
+	-- those that failed an expectation first (a blocked batch's cap must not
+	-- keep the rows that explain it out of the quarantine)
 	token := fs_internal.begin_user_sql(fs_internal.view_owner(vv.view_name), '');
 	IF gate.blocked OR EXISTS (SELECT FROM jsonb_array_elements(gate.results) r WHERE r ->> 'action' = 'dropped') THEN
 		cols := (SELECT format('%I, %I', vv.key_column, vv.ts_column)
@@ -545,7 +547,8 @@ BEGIN
 				   FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version);
 		EXECUTE format('INSERT INTO %s (fs_run_id, fs_failed_expectations, %s) '
 					   'SELECT $1, pg_catalog.array_cat(coalesce(fs_failed_expectations, ''{}''), $2), %2$s FROM %3$s '
-					   'WHERE $3 OR fs_dropped LIMIT $4',
+					   'WHERE $3 OR fs_dropped '
+					   'ORDER BY coalesce(pg_catalog.cardinality(fs_failed_expectations), 0) = 0 LIMIT $4',
 					   fs_internal.gate_rel(vv, false), cols, stage)
 			USING run, gate.batch_failed, gate.blocked, fs_internal.quarantine_max_rows();
 	END IF;

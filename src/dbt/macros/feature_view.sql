@@ -105,14 +105,21 @@
     {% do feature_store.sync_expectations(name, config.get('expectations')) %}
   {%- endif -%}
   {%- set written = none -%}
+  {%- set status = none -%}
   {%- if config.get('materialize', true) -%}
     {% call statement('fs_materialize', fetch_result=True) -%}
-      select rows_written from fs.materialize({{ feature_store.lit(name) }})
+      select rows_written, status from fs.materialize({{ feature_store.lit(name) }})
     {%- endcall %}
-    {%- set written = load_result('fs_materialize')['data'][0][0] -%}
+    {%- set materialized = load_result('fs_materialize')['data'][0] -%}
+    {%- set written = materialized[0] -%}
+    {%- set status = materialized[1] -%}
   {%- endif -%}
+  {#- a batch blocked by an expectation publishes nothing: the previous values
+      keep serving, and the feature_expectations test reports it -#}
   {{ log("feature_store: " ~ relation ~ " is feature view " ~ name ~ " version " ~ version
-         ~ ("" if written is none else ", materialized: " ~ written ~ " rows written"), info=True) }}
+         ~ ("" if written is none else
+            (", materialization blocked by expectations (see fs.expectation_results)" if status == 'blocked'
+             else ", materialized: " ~ written ~ " rows written")), info=True) }}
   {{ return({'view': name, 'version': version, 'rows_written': written}) }}
 {%- endmacro %}
 
