@@ -196,6 +196,8 @@ DECLARE
 	cols text;
 	created_column text;
 	first_batch boolean;
+	distributed boolean;
+	probe text;
 	first_stmt record;
 	newest tid[];
 BEGIN
@@ -226,6 +228,15 @@ BEGIN
 							  WHERE f.view_name = vv.view_name AND f.version = vv.version), '');
 	END IF;
 
+	-- An empty history takes the cheaper statements of publish_first_sql,
+	-- unless Citus distributes it (row ids name no row across shards).
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1)'
+			INTO distributed USING fs_internal.storage_rel(vv, false);
+	END IF;
+	probe := CASE WHEN distributed IS NOT TRUE
+				  THEN format('SELECT NOT EXISTS (SELECT FROM %s)', fs_internal.storage_rel(vv, false)) END;
+
 	token := fs_internal.begin_user_sql(run_as, vv.search_path);
 	IF trigger <> 'push' THEN
 		src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), batch);
@@ -246,11 +257,14 @@ BEGIN
 	-- 3. publish
 	IF status = 'succeeded' THEN
 		-- Into an empty history (one cheap probe) the batch is published by
-		-- the statement without lookups; a key and event time repeated in
-		-- the batch makes it fail on the history's primary key, and the
-		-- general statement then publishes the batch (as it does any batch
-		-- into a history that holds rows).
-		EXECUTE format('SELECT NOT EXISTS (SELECT FROM %s)', fs_internal.storage_rel(vv, false)) INTO first_batch;
+		-- the statements without lookups; a key and event time repeated in
+		-- the batch makes the first fail on the history's primary key, and
+		-- the general statement then publishes the batch (as it does any
+		-- batch into a history that holds rows).
+		first_batch := false;
+		IF probe IS NOT NULL THEN
+			EXECUTE probe INTO first_batch;
+		END IF;
 		IF first_batch THEN
 			SELECT * INTO first_stmt FROM fs_internal.publish_first_sql(vv, batch);
 			BEGIN
