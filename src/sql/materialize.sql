@@ -30,10 +30,11 @@
 -- older one.  Rows are stamped when their values are known: the source's
 -- event time plus available_after ($3; the window, $1 and $2, still selects
 -- on the source's time).  The row alias fs_batch is reserved (a source
--- column of that name is refused at registration).  The batch is read once,
--- by the window (which counts it too), and is not kept.
-CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text, created_column text)
-RETURNS text
+-- column of that name is refused at registration).  A staged batch is read
+-- twice (rows and their count, in one snapshot) rather than copied into the
+-- statement's own store; a source is read once.
+CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text, created_column text,
+	scan_twice boolean) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
@@ -47,7 +48,7 @@ BEGIN
 				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
 				  ELSE format('%I + $3', vv.ts_column) END;
 	RETURN format($q$
-WITH batch AS (
+WITH batch AS %14$s (
 	SELECT %1$I, %10$s AS %2$I, %3$s FROM (
 %4$s
 	) AS fs_source
@@ -78,7 +79,7 @@ WITH batch AS (
 	WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)
 	RETURNING 1
 )
-SELECT (SELECT pg_catalog.count(*) FROM ranked), (SELECT pg_catalog.count(*) FROM written),
+SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM written),
 	   (SELECT pg_catalog.count(*) FROM online),
 	   (SELECT pg_catalog.count(*) FROM fresh WHERE fs_revision),
 	   bad.k, bad.t
@@ -97,11 +98,12 @@ $q$,
 			 THEN format(' OR fs_batch.%1$I IS DISTINCT FROM pg_catalog.first_value(fs_batch.%1$I) OVER w', created_column)
 			 ELSE '' END,
 		CASE WHEN created_column IS NOT NULL THEN format(' ORDER BY fs_batch.%I DESC NULLS LAST', created_column)
-			 ELSE '' END);
+			 ELSE '' END,
+		CASE WHEN scan_twice THEN 'NOT MATERIALIZED' ELSE '' END);
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text) IS
-	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins)';
+COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolean) IS
+	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins); scan_twice reads a cheap batch twice instead of keeping a copy';
 
 -- The statements that publish a batch into a version whose history is
 -- empty (a first run, or a full run into empty storage): no row can be
@@ -279,7 +281,7 @@ BEGIN
 			revised := 0;
 		END IF;
 		IF NOT first_batch THEN
-			EXECUTE fs_internal.publish_sql(vv, batch, created_column)
+			EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged)
 				INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
 				USING start, finish, vv.available_after, created, rows;
 		END IF;
