@@ -72,7 +72,7 @@ DROP FUNCTION fs_internal.profile_final_text(internal);
 DROP FUNCTION fs_internal.profile_final_merge(internal);
 -- ---- end citus: profile aggregates ----
 
--- ---- expectations, push and the staged batch pipeline (branch batch) ----
+-- ---- expectations, push and the staged batch pipeline ----
 -- fs.materialize takes a version and a worker's run id, and says whether the
 -- batch was published or blocked: a new signature and result type.
 DROP FUNCTION fs.materialize(text, timestamptz, timestamptz);
@@ -90,4 +90,4 @@ ALTER TABLE fs.view_options ADD COLUMN created_column text;
 DROP FUNCTION fs.set_feature_view_options(text, interval, interval, interval);
 DROP FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, interval, interval);
 -- (install/expectations.sql, all new, is appended by the Makefile)
--- ---- end of branch batch ----
+-- ---- end of expectations, push and the batch pipeline ----
