@@ -20,7 +20,6 @@
 -- version 2 rolls out (each run materializes its own version).
 CREATE OR REPLACE VIEW fs_internal.version_schedule AS
 SELECT vv.view_name, vv.version, vv.created_at, v.schedule, v.owner_role,
-	   l.is_latest,
 	   v.schedule IS NOT NULL AS scheduled,
 	   coalesce(o.paused, false) AS paused,
 	   coalesce(o.lateness, interval '1 hour') AS lateness,
@@ -30,8 +29,6 @@ SELECT vv.view_name, vv.version, vv.created_at, v.schedule, v.owner_role,
 	   coalesce(s.consecutive_failures, 0) AS consecutive_failures, s.next_attempt_at, s.last_error, s.last_error_at
   FROM fs.view_versions vv
   JOIN fs.views v ON v.name = vv.view_name
-  CROSS JOIN LATERAL (SELECT NOT EXISTS (SELECT FROM fs.view_versions x
-										  WHERE x.view_name = vv.view_name AND x.version > vv.version) AS is_latest) l
   LEFT JOIN fs.view_options o ON o.view_name = vv.view_name
   LEFT JOIN fs.view_state s ON s.view_name = vv.view_name AND s.version = vv.version;
 COMMENT ON VIEW fs_internal.version_schedule IS

@@ -91,3 +91,10 @@ DROP FUNCTION fs.set_feature_view_options(text, interval, interval, interval);
 DROP FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, interval, interval);
 -- (install/expectations.sql, all new, is appended by the Makefile)
 -- ---- end of expectations, push and the batch pipeline ----
+
+-- The worker keeps every scheduled version fresh, not only the latest:
+-- fs_internal.version_schedule loses its is_latest column, which a view
+-- cannot drop in place.  worker.sql creates both views again (with
+-- fs.feature_freshness's grant).
+DROP VIEW fs.feature_freshness;
+DROP VIEW fs_internal.version_schedule;
