@@ -49,7 +49,7 @@ DO $$
 DECLARE
 	vv fs.view_versions := fs_internal.view_version('pf_clash', NULL);
 BEGIN
-	EXECUTE (fs_internal.publish_first_sql(vv, vv.source_query)).history
+	EXECUTE (fs_internal.publish_first_sql(vv, vv.source_query, NULL)).history
 		USING NULL::timestamptz, NULL::timestamptz, NULL::interval, now(), NULL::jsonb;
 	RAISE NOTICE 'published';
 EXCEPTION WHEN unique_violation THEN

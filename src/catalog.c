@@ -17,12 +17,14 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
@@ -41,6 +43,7 @@
 PG_FUNCTION_INFO_V1(fs_describe_source);
 PG_FUNCTION_INFO_V1(fs_check_key_type);
 PG_FUNCTION_INFO_V1(fs_source_time_truncation);
+PG_FUNCTION_INFO_V1(fs_source_rereadable);
 
 /* True when the source text starts like a query rather than a name. */
 static bool
@@ -513,4 +516,66 @@ fs_source_time_truncation(PG_FUNCTION_ARGS)
 	}
 	desc = BlessTupleDesc(desc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * Walker for fs_source_rereadable: true when some part of the query may
+ * yield other rows when read again in the same snapshot: a foreign table (its
+ * rows are not under the snapshot) or a table sample without REPEATABLE.
+ * Volatile functions are found by contain_volatile_functions.
+ */
+static bool
+RereadDiffersWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, query->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_RELATION &&
+				(rte->relkind == RELKIND_FOREIGN_TABLE ||
+				 (rte->tablesample != NULL && rte->tablesample->repeatable == NULL)))
+				return true;
+		}
+		return query_tree_walker(query, RereadDiffersWalker, context, 0);
+	}
+	return expression_tree_walker(node, RereadDiffersWalker, context);
+}
+
+/*
+ * fs_internal.source_rereadable(query text) returns whether reading a
+ * source query twice in one statement (one snapshot) yields the same rows
+ * both times: it is one SELECT whose expanded tree (views included) calls no
+ * volatile function and reads no foreign table or unrepeatable sample.  Run
+ * as the view's owner in its search_path (the materialization's caller
+ * does), so it resolves names as the source does.  Materialization gates a
+ * batch in the statement that publishes it when this holds (one read to
+ * check the expectations, one to write), and stages it otherwise.
+ */
+Datum
+fs_source_rereadable(PG_FUNCTION_ARGS)
+{
+	char	   *src = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	List	   *raw;
+	List	   *queries;
+	Query	   *query;
+
+	raw = raw_parser(src, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1)
+		PG_RETURN_BOOL(false);
+	queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw), src, NULL, 0, NULL);
+	if (list_length(queries) != 1)
+		PG_RETURN_BOOL(false);
+	query = linitial_node(Query, queries);
+	if (query->commandType != CMD_SELECT || query->utilityStmt != NULL || query->rowMarks != NIL ||
+		query->hasModifyingCTE)
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(!contain_volatile_functions((Node *) query) &&
+				   !RereadDiffersWalker((Node *) query, NULL));
 }

@@ -10,8 +10,9 @@
 -- published), drop (failing rows are kept out, row conditions only) or warn
 -- (published and recorded).  Expectations attach to the view and apply to
 -- every version whose columns they fit.  fs_internal.run_batch
--- (src/sql/materialize.sql) stages each batch and calls gate_batch, then
--- record_gate, below.
+-- (src/sql/materialize.sql) evaluates them with the query of gate_sql, in
+-- the statement that publishes the batch or, when that cannot be, the one
+-- that stages it (gate_batch), then calls record_gate, below.
 
 CREATE OR REPLACE FUNCTION fs_internal.condition_subject(condition text) RETURNS text
 	AS 'MODULE_PATHNAME', 'fs_condition_subject' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -378,16 +379,13 @@ COMMENT ON FUNCTION fs.add_drift_expectation(text, text, tstzrange, text, float8
 -- Gating a batch
 ------------------------------------------------------------------------------
 
--- Stages a batch (fill: the INSERT into the version's stage table, with
--- $1 start, $2 finish and $5 pushed rows) and evaluates the view's
--- expectations that fit it in the same pass, as the caller (run_batch calls
--- it as the view's owner) under the view's search_path.  When a block or a
--- drop fails, the failing rows of the stage are marked with the names of the
--- row conditions they failed, and those a drop keeps out as dropped
--- (record_gate then quarantines them, and publishing leaves them out).
-CREATE OR REPLACE FUNCTION fs_internal.gate_batch(vv fs.view_versions, stage regclass, push boolean, fill text,
-	start timestamptz, finish timestamptz, rows jsonb,
-	OUT blocked boolean, OUT rows_checked bigint, OUT results jsonb, OUT failed text[], OUT batch_failed text[])
+-- The expectations of a view that apply to a batch of a version: those
+-- whose columns the version has (planned against its stage table, which has
+-- the version's columns), row conditions only for a push (a push is a small
+-- batch).  Planned as the caller (run_batch calls it as the view's owner)
+-- under the view's search_path.
+CREATE OR REPLACE FUNCTION fs_internal.gate_expectations(vv fs.view_versions, stage regclass, push boolean)
+RETURNS fs.view_expectations[]
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
 AS $$
@@ -395,28 +393,11 @@ DECLARE
 	token bigint := fs_internal.begin_user_sql(NULL, vv.search_path);
 	e fs.view_expectations;
 	exps fs.view_expectations[] := '{}';
-	sel text[] := ARRAY['pg_catalog.count(*)::text'];
-	vals text[];
-	k int := 2;
-	passed boolean;
-	failing bigint;
-	observed text;
-	cases text[] := '{}';
-	conds text[] := '{}';
-	drops text[] := '{}';
-	ret text[] := '{}';
-	batch_conds boolean;
 BEGIN
-	blocked := false;
-	results := '[]';
-	failed := '{}';
-	batch_failed := '{}';
-	-- (a push is a small batch: only row conditions apply to it)
 	FOR e IN SELECT * FROM fs.view_expectations x
 			  WHERE x.view_name = vv.view_name AND (x.kind = 'row' OR NOT push)
 			  ORDER BY x.name
 	LOOP
-		-- an expectation applies to the versions whose columns it fits
 		BEGIN
 			EXECUTE format('EXPLAIN (COSTS OFF) SELECT (%s)::boolean FROM %s AS fs_source', e.condition, stage);
 		EXCEPTION WHEN undefined_column THEN
@@ -424,27 +405,90 @@ BEGIN
 		END;
 		exps := exps || e;
 	END LOOP;
-	-- The one pass: the batch is staged by the statement that gates it.  Row
-	-- conditions are evaluated on each row as it is stored (only their
-	-- outcomes are returned); batch conditions need the rows themselves.
-	batch_conds := EXISTS (SELECT FROM unnest(exps) x WHERE x.kind = 'batch');
+	PERFORM fs_internal.end_user_sql(token);
+	RETURN exps;
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.gate_expectations(fs.view_versions, regclass, boolean) IS
+	'internal: the expectations of a feature view that apply to a batch of one of its versions';
+
+-- The query that evaluates expectations over a batch in one pass: it reads
+-- the rows of rows_sql (a query, or with staged an INSERT into the stage,
+-- whose RETURNING list it supplies) as fs_source and returns fs_values (the
+-- rows counted, then per row condition the rows failing it, per batch
+-- condition whether it held and its observed value; gate_results reads
+-- them) and fs_pass (no block and no drop failed: the batch may be
+-- published as it is).
+CREATE OR REPLACE FUNCTION fs_internal.gate_sql(exps fs.view_expectations[], rows_sql text, staged boolean)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	e fs.view_expectations;
+	k int := 1;
+	sel text[] := ARRAY['pg_catalog.count(*)::text'];
+	pass text[] := '{}';
+	ret text[] := '{}';
+	failing text;
+	-- Row conditions over a staging INSERT are evaluated on each row as it
+	-- is stored and only their outcomes returned; batch conditions need the
+	-- rows themselves.
+	per_row boolean := staged AND NOT EXISTS (SELECT FROM unnest(exps) x WHERE x.kind = 'batch');
+BEGIN
 	FOREACH e IN ARRAY exps LOOP
 		k := k + 1;
-		IF e.kind = 'row' AND NOT batch_conds THEN
-			ret := ret || format('(%s) IS NOT TRUE AS fs_fail_%s', e.condition, k);
-			sel := sel || format('pg_catalog.count(*) FILTER (WHERE fs_fail_%s)::text', k);
-		ELSIF e.kind = 'row' THEN
-			sel := sel || format('pg_catalog.count(*) FILTER (WHERE (%s) IS NOT TRUE)::text', e.condition);
+		IF e.kind = 'row' THEN
+			IF per_row THEN
+				ret := ret || format('(%s) IS NOT TRUE AS fs_fail_%s', e.condition, k);
+				failing := format('pg_catalog.count(*) FILTER (WHERE fs_fail_%s)', k);
+			ELSE
+				failing := format('pg_catalog.count(*) FILTER (WHERE (%s) IS NOT TRUE)', e.condition);
+			END IF;
+			sel := sel || format('%s::text', failing);
+			IF e.severity <> 'warn' THEN
+				pass := pass || format('%s = 0', failing);
+			END IF;
 		ELSE
 			sel := sel || format('((%s) IS TRUE)::text', e.condition)
 					   || coalesce(format('(%s)::text', e.subject), 'NULL::text');
+			IF e.severity <> 'warn' THEN
+				pass := pass || format('(%s) IS TRUE', e.condition);
+			END IF;
 		END IF;
 	END LOOP;
-	k := 2;
-	EXECUTE format('WITH fs_staged AS (%s RETURNING %s) SELECT ARRAY[%s] FROM fs_staged AS fs_source', fill,
-				   CASE WHEN batch_conds THEN '*' WHEN cardinality(ret) = 0 THEN '1' ELSE array_to_string(ret, ', ') END,
-				   array_to_string(sel, ', '))
-		INTO vals USING start, finish, NULL::interval, NULL::timestamptz, rows;
+	RETURN format('%s SELECT ARRAY[%s] AS fs_values, %s AS fs_pass FROM %s AS fs_source',
+				  CASE WHEN staged THEN format('WITH fs_staged AS (%s RETURNING %s)', rows_sql,
+											  CASE WHEN NOT per_row THEN '*' WHEN cardinality(ret) = 0 THEN '1'
+												   ELSE array_to_string(ret, ', ') END) ELSE '' END,
+				  array_to_string(sel, ', '),
+				  CASE WHEN cardinality(pass) = 0 THEN 'true' ELSE array_to_string(pass, ' AND ') END,
+				  CASE WHEN staged THEN 'fs_staged' ELSE format('(%s)', rows_sql) END);
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.gate_sql(fs.view_expectations[], text, boolean) IS
+	'internal: the query that evaluates expectations over a batch in one pass, returning their outcomes and whether the batch may be published';
+
+-- The outcome of a batch's expectations from the values gate_sql's query
+-- returned: whether a block failed, the rows checked, the results to record
+-- (fs.expectation_results' columns), the expectations failed and the batch
+-- conditions that blocked.
+CREATE OR REPLACE FUNCTION fs_internal.gate_results(exps fs.view_expectations[], vals text[],
+	OUT blocked boolean, OUT rows_checked bigint, OUT results jsonb, OUT failed text[], OUT batch_failed text[])
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	e fs.view_expectations;
+	k int := 2;
+	passed boolean;
+	failing bigint;
+	observed text;
+BEGIN
+	blocked := false;
+	results := '[]';
+	failed := '{}';
+	batch_failed := '{}';
 	rows_checked := vals[1]::bigint;
 	FOREACH e IN ARRAY exps LOOP
 		IF e.kind = 'row' THEN
@@ -452,13 +496,6 @@ BEGIN
 			passed := failing = 0;
 			observed := NULL;
 			k := k + 1;
-			IF NOT passed THEN
-				cases := cases || format('CASE WHEN (%s) IS NOT TRUE THEN %L END', e.condition, e.name);
-				conds := conds || format('(%s) IS NOT TRUE', e.condition);
-				IF e.severity = 'drop' THEN
-					drops := drops || format('(%s) IS NOT TRUE', e.condition);
-				END IF;
-			END IF;
 		ELSE
 			passed := vals[k]::boolean;
 			observed := vals[k + 1];
@@ -477,7 +514,48 @@ BEGIN
 			'action', CASE WHEN NOT passed THEN CASE e.severity WHEN 'block' THEN 'blocked' WHEN 'drop' THEN 'dropped'
 																ELSE 'warned' END END);
 	END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.gate_results(fs.view_expectations[], text[]) IS
+	'internal: the outcome of a batch''s expectations from the values their gate query returned';
+
+-- Stages a batch (fill: the INSERT into the version's stage table, with
+-- $1 start, $2 finish and $5 pushed rows) and evaluates the expectations
+-- exps in the same pass, as the caller (run_batch calls it as the view's
+-- owner) under the view's search_path.  When a block or a drop fails, the
+-- failing rows of the stage are marked with the names of the row conditions
+-- they failed, and those a drop keeps out as dropped (record_gate then
+-- quarantines them, and publishing leaves them out).  run_batch takes this
+-- path when a batch cannot be gated while it is published: its expectations
+-- failed there, or its source may read other rows a second time.
+CREATE OR REPLACE FUNCTION fs_internal.gate_batch(vv fs.view_versions, stage regclass, exps fs.view_expectations[],
+	fill text, start timestamptz, finish timestamptz, rows jsonb,
+	OUT blocked boolean, OUT rows_checked bigint, OUT results jsonb, OUT failed text[], OUT batch_failed text[])
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	token bigint := fs_internal.begin_user_sql(NULL, vv.search_path);
+	e fs.view_expectations;
+	vals text[];
+	cases text[] := '{}';
+	conds text[] := '{}';
+	drops text[] := '{}';
+BEGIN
+	-- The one pass: the batch is staged by the statement that gates it.
+	EXECUTE fs_internal.gate_sql(exps, fill, true) INTO vals
+		USING start, finish, NULL::interval, NULL::timestamptz, rows;
+	SELECT * INTO blocked, rows_checked, results, failed, batch_failed FROM fs_internal.gate_results(exps, vals);
 	-- mark the failing rows, when some are kept out
+	FOREACH e IN ARRAY exps LOOP
+		IF e.kind = 'row' AND e.name = ANY (failed) THEN
+			cases := cases || format('CASE WHEN (%s) IS NOT TRUE THEN %L END', e.condition, e.name);
+			conds := conds || format('(%s) IS NOT TRUE', e.condition);
+			IF e.severity = 'drop' THEN
+				drops := drops || format('(%s) IS NOT TRUE', e.condition);
+			END IF;
+		END IF;
+	END LOOP;
 	IF (blocked OR cardinality(drops) > 0) AND cardinality(conds) > 0 THEN
 		EXECUTE format('UPDATE %s AS fs_source SET fs_failed_expectations = '
 					   'pg_catalog.array_remove(ARRAY[%s]::text[], NULL), fs_dropped = %s WHERE %s',
@@ -488,8 +566,8 @@ BEGIN
 	PERFORM fs_internal.end_user_sql(token);
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.gate_batch(fs.view_versions, regclass, boolean, text, timestamptz, timestamptz, jsonb) IS
-	'internal: stages a batch and evaluates a feature view''s expectations over it in the same pass; marks the rows kept out';
+COMMENT ON FUNCTION fs_internal.gate_batch(fs.view_versions, regclass, fs.view_expectations[], text, timestamptz, timestamptz, jsonb) IS
+	'internal: stages a batch and evaluates expectations over it in the same pass; marks the rows kept out';
 
 CREATE OR REPLACE FUNCTION fs_internal.w_record_results(caller regrole, view text, version int, run bigint,
 	trigger text, results jsonb) RETURNS bigint
@@ -552,8 +630,10 @@ BEGIN
 					   fs_internal.gate_rel(vv, false), cols, stage)
 			USING run, gate.batch_failed, gate.blocked, fs_internal.quarantine_max_rows();
 	END IF;
-	-- the stage is empty between batches
-	IF gate.rows_checked > 10000 THEN
+	-- the stage is empty between batches (NULL: the batch was not staged)
+	IF stage IS NULL THEN
+		NULL;
+	ELSIF gate.rows_checked > 10000 THEN
 		EXECUTE format('TRUNCATE %s', stage);
 	ELSE
 		EXECUTE format('DELETE FROM %s', stage);

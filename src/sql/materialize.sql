@@ -34,7 +34,7 @@
 -- twice (rows and their count, in one snapshot) rather than copied into the
 -- statement's own store; a source is read once.
 CREATE OR REPLACE FUNCTION fs_internal.publish_sql(vv fs.view_versions, batch text, created_column text,
-	scan_twice boolean) RETURNS text
+	scan_twice boolean, gate text) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
 AS $$
@@ -48,12 +48,14 @@ BEGIN
 				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
 				  ELSE format('%I + $3', vv.ts_column) END;
 	RETURN format($q$
-WITH batch AS %14$s (
+WITH fs_gate AS (
+%15$s
+), batch AS %14$s (
 	SELECT %1$I, %10$s AS %2$I, %3$s FROM (
 %4$s
 	) AS fs_source
 	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
-	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2)
+	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2) AND (SELECT fs_pass FROM fs_gate)
 ), ranked AS (
 	SELECT fs_batch AS fs_row, pg_catalog.row_number() OVER w AS fs_n,
 		   pg_catalog.record_image_eq(fs_batch, pg_catalog.first_value(fs_batch) OVER w)%12$s AS fs_same
@@ -82,8 +84,8 @@ WITH batch AS %14$s (
 SELECT (SELECT pg_catalog.count(*) FROM batch), (SELECT pg_catalog.count(*) FROM written),
 	   (SELECT pg_catalog.count(*) FROM online),
 	   (SELECT pg_catalog.count(*) FROM fresh WHERE fs_revision),
-	   bad.k, bad.t
-  FROM (SELECT NULL) AS one
+	   bad.k, bad.t, g.fs_values, g.fs_pass
+  FROM fs_gate AS g
   LEFT JOIN (SELECT (r.fs_row).%1$I::text AS k, (r.fs_row).%2$I::text AS t FROM ranked AS r
 			  WHERE NOT r.fs_same LIMIT 1) AS bad ON true
 $q$,
@@ -99,11 +101,12 @@ $q$,
 			 ELSE '' END,
 		CASE WHEN created_column IS NOT NULL THEN format(' ORDER BY fs_batch.%I DESC NULLS LAST', created_column)
 			 ELSE '' END,
-		CASE WHEN scan_twice THEN 'NOT MATERIALIZED' ELSE '' END);
+		CASE WHEN scan_twice THEN 'NOT MATERIALIZED' ELSE '' END,
+		coalesce(gate, 'SELECT NULL::text[] AS fs_values, true AS fs_pass'));
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolean) IS
-	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store; a created-time column resolves conflicting rows (newest wins); scan_twice reads a cheap batch twice instead of keeping a copy';
+COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolean, text) IS
+	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store, when its gate query passes; a created-time column resolves conflicting rows (newest wins); scan_twice reads a cheap batch twice instead of keeping a copy';
 
 -- The statements that publish a batch into a version whose history is
 -- empty (a first run, or a full run into empty storage): no row can be
@@ -121,7 +124,7 @@ COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolea
 -- row ids) copies these rows to the online store.  Row ids are stable
 -- between the two: history rows are never updated, and the transaction
 -- holds its lock on the table.
-CREATE OR REPLACE FUNCTION fs_internal.publish_first_sql(vv fs.view_versions, batch text,
+CREATE OR REPLACE FUNCTION fs_internal.publish_first_sql(vv fs.view_versions, batch text, gate text,
 	OUT history text, OUT online text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
@@ -136,24 +139,29 @@ BEGIN
 				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
 				  ELSE format('%I + $3', vv.ts_column) END;
 	history := format($q$
-WITH written AS (
+WITH fs_gate AS (
+%7$s
+), written AS (
 	INSERT INTO %5$s AS h (%1$I, %2$I, fs_created_at, %3$s)
 	SELECT %1$I, %6$s, $4, %3$s FROM (
 %4$s
 	) AS fs_source
 	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
-	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2)
+	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2) AND (SELECT fs_pass FROM fs_gate)
 	RETURNING h.%1$I, h.%2$I, h.ctid AS fs_tid
 ), newest AS (
 	SELECT w.%1$I, pg_catalog.max(w.%2$I) AS %2$I FROM written AS w GROUP BY w.%1$I
 )
 SELECT (SELECT pg_catalog.count(*) FROM written),
 	   (SELECT pg_catalog.array_agg(w.fs_tid) FROM written AS w
-		  JOIN newest AS n ON n.%1$I = w.%1$I AND n.%2$I = w.%2$I)
+		  JOIN newest AS n ON n.%1$I = w.%1$I AND n.%2$I = w.%2$I),
+	   g.fs_values, g.fs_pass
+  FROM fs_gate AS g
 $q$,
 		vv.key_column, vv.ts_column,
 		(SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x),
-		batch, fs_internal.storage_rel(vv, false), stamp);
+		batch, fs_internal.storage_rel(vv, false), stamp,
+		coalesce(gate, 'SELECT NULL::text[] AS fs_values, true AS fs_pass'));
 	online := format($q$
 INSERT INTO %4$s AS o (%1$I, %2$I, fs_created_at, %3$s)
 SELECT h.%1$I, h.%2$I, h.fs_created_at, %6$s FROM %5$s AS h WHERE h.ctid = ANY ($1)
@@ -167,8 +175,65 @@ $q$,
 		(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x));
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.publish_first_sql(fs.view_versions, text) IS
+COMMENT ON FUNCTION fs_internal.publish_first_sql(fs.view_versions, text, text) IS
 	'internal: the statements that write a batch to a version whose history is empty, without looking up earlier rows (a repeated key and event time fails with unique_violation; the caller falls back to publish_sql), and copy the newest rows to the online store';
+
+-- Step 3 for run_batch: publishes the rows of batch (run as the caller,
+-- run_batch's view owner, under the view's search_path, with run_batch's
+-- parameters $1-$5) if the gate query
+-- (NULL: none) passes, and returns the counts, the first conflicting key
+-- and event time when the batch has conflicting rows, and the gate's
+-- values and verdict (nothing is written when it fails).  Into an empty
+-- history (probe: the query that says so, NULL when storage is distributed)
+-- the batch is published by the statements without lookups; a key and event
+-- time repeated in the batch makes the first fail on the history's primary
+-- key, and the general statement then publishes the batch (as it does any
+-- batch into a history that holds rows).
+CREATE OR REPLACE FUNCTION fs_internal.publish_batch(vv fs.view_versions, batch text, created_column text,
+	scan_twice boolean, gate text, probe text,
+	start timestamptz, finish timestamptz, created timestamptz, rows jsonb,
+	OUT rows_read bigint, OUT rows_written bigint, OUT online_rows bigint, OUT revised bigint,
+	OUT bad_key text, OUT bad_time text, OUT gate_values text[], OUT gate_pass boolean)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	token bigint := fs_internal.begin_user_sql(NULL, vv.search_path);
+	first_batch boolean := false;
+	first_stmt record;
+	newest tid[];
+BEGIN
+	IF probe IS NOT NULL THEN
+		EXECUTE probe INTO first_batch;
+	END IF;
+	IF first_batch THEN
+		SELECT * INTO first_stmt FROM fs_internal.publish_first_sql(vv, batch, gate);
+		BEGIN
+			EXECUTE first_stmt.history INTO rows_written, newest, gate_values, gate_pass
+				USING start, finish, vv.available_after, created, rows;
+		EXCEPTION WHEN unique_violation THEN
+			first_batch := false;
+		END;
+	END IF;
+	IF first_batch THEN
+		online_rows := 0;
+		IF gate_pass THEN
+			EXECUTE first_stmt.online USING newest;
+			GET DIAGNOSTICS online_rows = ROW_COUNT;
+		END IF;
+		rows_read := rows_written;
+		revised := 0;
+	ELSE
+		EXECUTE fs_internal.publish_sql(vv, batch, created_column, scan_twice, gate)
+			INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time, gate_values, gate_pass
+			USING start, finish, vv.available_after, created, rows;
+	END IF;
+	PERFORM fs_internal.end_user_sql(token);
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.publish_batch(fs.view_versions, text, text, boolean, text, text, timestamptz,
+	timestamptz, timestamptz, jsonb) IS
+	'internal: publishes a batch to a version''s history and online store if its gate passes (the cheaper statements into an empty history)';
 
 -- Runs one batch of a version through the pipeline above.  batch is the
 -- query of its rows, run as the view's owner with $5 (pushed rows) bound;
@@ -176,6 +241,16 @@ COMMENT ON FUNCTION fs_internal.publish_first_sql(fs.view_versions, text) IS
 -- the worker), NULL otherwise.  The caller has checked that it may act as
 -- the owner.  Returns the counts, the status (succeeded or blocked) and the
 -- run recorded (NULL for pushes).
+--
+-- A batch with expectations is first gated by the statement that publishes
+-- it: one read of the source evaluates them all, and the rows are written
+-- only when no block and no drop failed (the common case costs one more
+-- read, no copy).  Both reads are in one statement, so one snapshot, and
+-- only when the source reads the same rows twice (no volatile function,
+-- foreign table or unrepeatable sample; fs_internal.source_rereadable).
+-- Otherwise, or when that gate failed (nothing was written), the batch is
+-- staged and gated in one pass (steps 1 and 2 above), and published from
+-- the stage without its dropped rows unless blocked.
 CREATE OR REPLACE FUNCTION fs_internal.run_batch(vv fs.view_versions, trigger text, batch text, rows jsonb,
 	start timestamptz, finish timestamptz, run bigint, started timestamptz,
 	OUT rows_read bigint, OUT rows_written bigint, OUT online_rows bigint, OUT status text, OUT run_id bigint)
@@ -188,18 +263,19 @@ DECLARE
 	src record;
 	created timestamptz;
 	gate record;
-	staged boolean;
+	gated boolean;
+	exps fs.view_expectations[];
+	stage regclass;
+	cols text;
+	window_rows text;
+	created_column text;
+	distributed boolean;
+	probe text;
+	p record;
+	published boolean := false;
 	bad_key text;
 	bad_time text;
 	revised bigint;
-	stage regclass;
-	cols text;
-	created_column text;
-	first_batch boolean;
-	distributed boolean;
-	probe text;
-	first_stmt record;
-	newest tid[];
 BEGIN
 	-- One batch of a version at a time.  The created time is taken once the
 	-- previous batch has committed, so later batches write later times.
@@ -215,9 +291,9 @@ BEGIN
 			USING ERRCODE = 'undefined_column',
 				  HINT = 'Set another one, or clear it, with fs.set_feature_view_options(view, created_column => ...).';
 	END IF;
-	staged := EXISTS (SELECT FROM fs.view_expectations e
-					   WHERE e.view_name = vv.view_name AND (e.kind = 'row' OR trigger <> 'push'));
-	IF staged THEN
+	gated := EXISTS (SELECT FROM fs.view_expectations e
+					  WHERE e.view_name = vv.view_name AND (e.kind = 'row' OR trigger <> 'push'));
+	IF gated THEN
 		IF vv.stage_relid IS NULL OR vv.quarantine_relid IS NULL THEN
 			PERFORM fs_internal.write('ensure_quarantine', vv.view_name);
 			vv := fs_internal.view_version(vv.view_name, vv.version);
@@ -242,56 +318,51 @@ BEGIN
 		src := fs_internal.describe_source(format('source of feature view "%s"', vv.view_name), batch);
 		PERFORM fs_internal.check_source_columns(vv, src.column_names, src.column_types);
 	END IF;
-	IF staged THEN
-		-- 1. stage (the window applied once, here) and 2. gate, in one pass
-		SELECT * INTO gate FROM fs_internal.gate_batch(vv, stage, trigger = 'push',
-			format('INSERT INTO %s (%s) SELECT %2$s FROM (%s) AS fs_source '
-				   'WHERE %I IS NOT NULL AND %I IS NOT NULL AND ($1 IS NULL OR %5$I >= $1) AND ($2 IS NULL OR %5$I < $2)',
-				   stage, cols, batch, vv.key_column, vv.ts_column),
-			start, finish, rows);
+	status := 'succeeded';
+	IF gated THEN
+		exps := fs_internal.gate_expectations(vv, stage, trigger = 'push');
+		gated := cardinality(exps) > 0;
+	END IF;
+	-- the batch's rows as the stage holds them: the window applied once
+	window_rows := format('SELECT %s FROM (%s) AS fs_source WHERE %I IS NOT NULL AND %I IS NOT NULL '
+						  'AND ($1 IS NULL OR %4$I >= $1) AND ($2 IS NULL OR %4$I < $2)',
+						  cols, batch, vv.key_column, vv.ts_column);
+	-- 2 and 3 at once, when the source reads the same rows twice
+	IF gated AND (trigger = 'push' OR fs_internal.source_rereadable(batch)) THEN
+		p := fs_internal.publish_batch(vv, batch, created_column, false,
+									   fs_internal.gate_sql(exps, window_rows, false), probe,
+									   start, finish, created, rows);
+		published := p.gate_pass;
+		IF published THEN
+			gate := fs_internal.gate_results(exps, p.gate_values);
+			stage := NULL;
+		END IF;
+	END IF;
+	IF gated AND NOT published THEN
+		-- 1. stage and 2. gate, in one pass
+		gate := fs_internal.gate_batch(vv, stage, exps, format('INSERT INTO %s (%s) %s', stage, cols, window_rows),
+									   start, finish, rows);
 		status := CASE WHEN gate.blocked THEN 'blocked' ELSE 'succeeded' END;
 		batch := format('SELECT %s FROM %s WHERE fs_dropped IS NOT TRUE', cols, stage);
-	ELSE
-		status := 'succeeded';
 	END IF;
 	-- 3. publish
-	IF status = 'succeeded' THEN
-		-- Into an empty history (one cheap probe) the batch is published by
-		-- the statements without lookups; a key and event time repeated in
-		-- the batch makes the first fail on the history's primary key, and
-		-- the general statement then publishes the batch (as it does any
-		-- batch into a history that holds rows).
-		first_batch := false;
-		IF probe IS NOT NULL THEN
-			EXECUTE probe INTO first_batch;
-		END IF;
-		IF first_batch THEN
-			SELECT * INTO first_stmt FROM fs_internal.publish_first_sql(vv, batch);
-			BEGIN
-				EXECUTE first_stmt.history INTO rows_written, newest
-					USING start, finish, vv.available_after, created, rows;
-			EXCEPTION WHEN unique_violation THEN
-				first_batch := false;
-			END;
-		END IF;
-		IF first_batch THEN
-			EXECUTE first_stmt.online USING newest;
-			GET DIAGNOSTICS online_rows = ROW_COUNT;
-			rows_read := rows_written;
-			revised := 0;
-		END IF;
-		IF NOT first_batch THEN
-			EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged)
-				INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
-				USING start, finish, vv.available_after, created, rows;
-		END IF;
-		IF staged THEN
-			rows_read := gate.rows_checked;
-		END IF;
+	IF NOT published AND status = 'succeeded' THEN
+		p := fs_internal.publish_batch(vv, batch, created_column, gated, NULL, probe, start, finish, created, rows);
+		published := true;
+	END IF;
+	IF published THEN
+		rows_read := p.rows_read;
+		rows_written := p.rows_written;
+		online_rows := p.online_rows;
+		revised := p.revised;
+		bad_key := p.bad_key;
+		bad_time := p.bad_time;
 	ELSE
-		rows_read := gate.rows_checked;
 		rows_written := 0;
 		online_rows := 0;
+	END IF;
+	IF gated THEN
+		rows_read := gate.rows_checked;
 	END IF;
 	PERFORM fs_internal.end_user_sql(token);
 	IF bad_key IS NOT NULL THEN
@@ -313,7 +384,7 @@ BEGIN
 		run_id := fs_internal.write('record_run', vv.view_name, vv.version, start, finish, started, rows_read,
 									rows_written, online_rows, status, NULL::text, revised);
 	END IF;
-	IF staged THEN
+	IF gated THEN
 		PERFORM fs_internal.record_gate(vv, stage, run_id, trigger, gate);
 	END IF;
 	-- A version only pushed to has no runs: its first published push makes
@@ -324,7 +395,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION fs_internal.run_batch(fs.view_versions, text, text, jsonb, timestamptz, timestamptz, bigint, timestamptz) IS
-	'internal: stages, gates (expectations), publishes and records one batch of a feature view version';
+	'internal: gates (expectations), publishes and records one batch of a feature view version, staging it when it cannot be gated while published';
 
 CREATE OR REPLACE FUNCTION fs.materialize(view text, start timestamptz DEFAULT NULL, finish timestamptz DEFAULT NULL,
 	INOUT version int DEFAULT NULL, run_id bigint DEFAULT NULL,

@@ -369,6 +369,15 @@ CREATE OR REPLACE FUNCTION fs_internal.source_time_truncation(query text, ts_col
 COMMENT ON FUNCTION fs_internal.source_time_truncation(text, text) IS
 	'internal: how a source query''s event time column truncates a time (date_trunc, date_bin, a cast to date) when the query aggregates rows, and the window''s length; NULLs otherwise';
 
+-- Whether a source query yields the same rows when read twice in one
+-- statement (src/catalog.c): no volatile function, foreign table or
+-- unrepeatable sample.  Materialization then gates a batch while it
+-- publishes it instead of staging it (src/sql/materialize.sql).
+CREATE OR REPLACE FUNCTION fs_internal.source_rereadable(query text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'fs_source_rereadable' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION fs_internal.source_rereadable(text) IS
+	'internal: whether a source query reads the same rows twice in one snapshot (no volatile function, foreign table or unrepeatable sample)';
+
 -- Whether materialization has revised rows of a version's history (written a
 -- second row for a key and event time), as its runs recorded.
 CREATE OR REPLACE FUNCTION fs_internal.history_revised(view text, version int) RETURNS boolean

@@ -7,7 +7,8 @@
 #    INSERTs of the same batches into the view's push relation, in rows per
 #    second against plain INSERTs of the same batches into a table keyed on
 #    (key, event time).
-# Prints the best of 3 rounds and the machine load.
+# Prints the best of EXPECTATIONS_BENCH_ROUNDS (default 3) rounds and the
+# machine load.
 set -euo pipefail
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 ROWS=${EXPECTATIONS_BENCH_ROWS:-1000000}
@@ -64,7 +65,8 @@ round() {
 }
 
 best=(0 0)
-for r in 1 2 3; do
+ROUNDS=${EXPECTATIONS_BENCH_ROUNDS:-3}
+for r in $(seq 1 "$ROUNDS"); do
 	read -r -a t <<<"$(round $r)"
 	((${#t[@]} == 2)) || { echo "round $r: expected 2 timings" >&2; cat "$log" >&2; exit 1; }
 	for i in 0 1; do
@@ -72,8 +74,8 @@ for r in 1 2 3; do
 	done
 done
 read -r plain gated <<<"${best[*]}"
-check=$(psql -XAt -c "SELECT (SELECT count(*) FROM fs.expectation_results WHERE view_name = 'gated_3' AND passed) = 10
-	AND (SELECT count(*) FROM fs_data.gated_3_v1) = $ROWS")
+check=$(psql -XAt -c "SELECT (SELECT count(*) FROM fs.expectation_results WHERE view_name = 'gated_$ROUNDS' AND passed) = 10
+	AND (SELECT count(*) FROM fs_data.gated_${ROUNDS}_v1) = $ROWS")
 [[ $check == t ]] || echo "warning: the gated materialization did not check ten conditions and write every row"
 
 # Push: the same batches of $BATCH rows as fs.push calls, as INSERTs into the
