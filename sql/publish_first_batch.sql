@@ -43,17 +43,23 @@ SELECT fs.register_feature_view('pf_clash', 'pf_user', 'pf_twice', 'user_id', 'a
 SELECT * FROM fs.materialize('pf_clash');
 SELECT (SELECT count(*) FROM fs_data.pf_clash_v1) AS history_rows,
 	   (SELECT count(*) FROM fs_data.pf_clash_v1_online) AS online_rows;
--- what the fallback relies on: the first-batch statement itself fails on
--- the history's primary key rather than writing either row
+-- what the fallback relies on: the statement that does not rank the batch
+-- fails on the history's primary key rather than writing either row, with
+-- and without lookups of earlier rows
 DO $$
 DECLARE
 	vv fs.view_versions := fs_internal.view_version('pf_clash', NULL);
+	lookup boolean;
 BEGIN
-	EXECUTE (fs_internal.publish_first_sql(vv, vv.source_query, NULL)).history
-		USING NULL::timestamptz, NULL::timestamptz, NULL::interval, now(), NULL::jsonb;
-	RAISE NOTICE 'published';
-EXCEPTION WHEN unique_violation THEN
-	RAISE NOTICE 'first-batch statement: unique_violation (%)', SQLSTATE;
+	FOREACH lookup IN ARRAY ARRAY[false, true] LOOP
+		BEGIN
+			EXECUTE (fs_internal.publish_fast_sql(vv, vv.source_query, NULL, lookup)).history
+				USING NULL::timestamptz, NULL::timestamptz, NULL::interval, now(), NULL::jsonb;
+			RAISE NOTICE 'published';
+		EXCEPTION WHEN unique_violation THEN
+			RAISE NOTICE '%: unique_violation (%)', CASE WHEN lookup THEN 'with lookups' ELSE 'without' END, SQLSTATE;
+		END;
+	END LOOP;
 END $$;
 -- with a created-time column the newest created row wins, in a first batch too
 ALTER TABLE pf_twice ADD COLUMN updated_at timestamptz DEFAULT '2024-01-01';

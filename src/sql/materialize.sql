@@ -12,9 +12,10 @@
 --      statement that stages it (fs_internal.gate_batch,
 --      src/sql/expectations.sql); a failed "block"
 --      keeps the whole batch out, a failed "drop" marks its failing rows;
---   3. publish: one statement writes history and the online store from the
---      stage (or, with no expectations, straight from the source); into an
---      empty history, two cheaper ones (publish_first_sql);
+--   3. publish: two statements write history and the online store from the
+--      stage (or straight from the source) without ranking the batch
+--      (publish_fast_sql); a batch that repeats a key and event time is
+--      published by the general one (publish_sql);
 --   4. record: the run (manual runs here, worker runs by the worker, pushes
 --      not at all), the expectations' results and the quarantined rows.
 -- Each step is a statement of its own over relations of one version.
@@ -108,23 +109,30 @@ $$;
 COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolean, text) IS
 	'internal: the statement that writes a batch (the rows of a query) to a version''s history and online store, when its gate query passes; a created-time column resolves conflicting rows (newest wins); scan_twice reads a cheap batch twice instead of keeping a copy';
 
--- The statements that publish a batch into a version whose history is
--- empty (a first run, or a full run into empty storage): no row can be
--- unchanged or a revision, so the first skips the lookup of each row's
--- newest history row and the window that ranks the batch by key and event
--- time.  Instead it relies on the history's primary key (key, event time,
--- created time): every row of a batch is created at $4, so a second row for
--- one key and event time raises unique_violation, and run_batch then rolls
--- it back and publishes the batch with the general statement above, which
--- collapses identical rows and reports conflicting ones (or resolves them by
--- the created-time column).  It takes the general statement's parameters
--- and returns the rows written and where the newest row of each key was
--- written (found by hashing: a key's newest event time, joined back), so
--- that the batch is neither kept nor sorted; the second statement ($1: those
--- row ids) copies these rows to the online store.  Row ids are stable
--- between the two: history rows are never updated, and the transaction
--- holds its lock on the table.
-CREATE OR REPLACE FUNCTION fs_internal.publish_first_sql(vv fs.view_versions, batch text, gate text,
+-- The statements that publish a batch without ranking it: the first skips
+-- the window that ranks the batch by key and event time to collapse
+-- identical rows and find conflicting ones, and relies on the history's
+-- primary key (key, event time, created time) instead: every row of a batch
+-- is created at $4, so a second row for one key and event time raises
+-- unique_violation, and publish_batch then rolls it back and publishes the
+-- batch with the general statement above, which collapses identical rows
+-- and reports conflicting ones (or resolves them by the created-time
+-- column).  With lookup, each row is compared with its key and event
+-- time's newest history row, as in the general statement (unchanged rows
+-- are not written, changed ones are revisions), and a row written for the
+-- key and event time of an unchanged one (two different rows in the batch,
+-- which the primary key cannot see) is reported as a clash, which the
+-- caller treats as the unique_violation; without (into an empty
+-- history: a first run, or a full run into empty storage) no row can be
+-- unchanged or a revision, and the batch is not even kept.  It takes the
+-- general statement's parameters and returns the rows read and written,
+-- where the newest written row of each key is (found by hashing: a key's
+-- newest event time, joined back, so nothing is sorted), the revisions,
+-- whether it clashed, and the gate's values and verdict; the second statement ($1: those row ids)
+-- copies these rows to the online store.  Row ids are stable between the
+-- two: history rows are never updated, and the transaction holds its lock
+-- on the table.
+CREATE OR REPLACE FUNCTION fs_internal.publish_fast_sql(vv fs.view_versions, batch text, gate text, lookup boolean,
 	OUT history text, OUT online text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog
@@ -132,63 +140,83 @@ AS $$
 DECLARE
 	names text[];
 	stamp text;
+	cols text;
+	rows_sql text;
 BEGIN
 	SELECT array_agg(f.name ORDER BY f.position) INTO names
 	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version;
 	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
 				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
 				  ELSE format('%I + $3', vv.ts_column) END;
-	history := format($q$
-WITH fs_gate AS (
-%7$s
-), written AS (
-	INSERT INTO %5$s AS h (%1$I, %2$I, fs_created_at, %3$s)
-	SELECT %1$I, %6$s, $4, %3$s FROM (
-%4$s
+	cols := (SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x);
+	-- the batch's rows, stamped, when the gate passes
+	rows_sql := format($q$SELECT %1$I, %4$s AS %2$I, %3$s FROM (
+%5$s
 	) AS fs_source
 	WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL
-	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2) AND (SELECT fs_pass FROM fs_gate)
+	  AND ($1 IS NULL OR %2$I >= $1) AND ($2 IS NULL OR %2$I < $2) AND (SELECT fs_pass FROM fs_gate)$q$,
+		vv.key_column, vv.ts_column, cols, stamp, batch);
+	history := format($q$
+WITH fs_gate AS (
+%6$s
+)%7$s, written AS (
+	INSERT INTO %5$s AS h (%1$I, %2$I, fs_created_at, %3$s)
+	SELECT %1$I, %2$I, $4, %3$s FROM %4$s
 	RETURNING h.%1$I, h.%2$I, h.ctid AS fs_tid
 ), newest AS (
 	SELECT w.%1$I, pg_catalog.max(w.%2$I) AS %2$I FROM written AS w GROUP BY w.%1$I
 )
-SELECT (SELECT pg_catalog.count(*) FROM written),
+SELECT %8$s, (SELECT pg_catalog.count(*) FROM written),
 	   (SELECT pg_catalog.array_agg(w.fs_tid) FROM written AS w
 		  JOIN newest AS n ON n.%1$I = w.%1$I AND n.%2$I = w.%2$I),
-	   g.fs_values, g.fs_pass
+	   %9$s, %10$s, g.fs_values, g.fs_pass
   FROM fs_gate AS g
 $q$,
-		vv.key_column, vv.ts_column,
-		(SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x),
-		batch, fs_internal.storage_rel(vv, false), stamp,
-		coalesce(gate, 'SELECT NULL::text[] AS fs_values, true AS fs_pass'));
+		vv.key_column, vv.ts_column, cols,
+		CASE WHEN lookup THEN 'fs_rows WHERE fs_same IS NOT TRUE' ELSE format('(%s) AS fs_rows', rows_sql) END,
+		fs_internal.storage_rel(vv, false),
+		coalesce(gate, 'SELECT NULL::text[] AS fs_values, true AS fs_pass'),
+		CASE WHEN lookup THEN format($q$, fs_rows AS (
+	SELECT b.*, p.fs_same FROM (%1$s) AS b
+	  LEFT JOIN LATERAL (SELECT pg_catalog.record_image_eq(ROW(%2$s), ROW(%3$s)) AS fs_same
+						   FROM %4$s AS h
+						  WHERE h.%5$I = b.%5$I AND h.%6$I = b.%6$I
+						  ORDER BY h.fs_created_at DESC LIMIT 1) AS p ON true
+)$q$, rows_sql,
+			(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
+			(SELECT string_agg(format('b.%I', x), ', ') FROM unnest(names) x),
+			fs_internal.storage_rel(vv, false), vv.key_column, vv.ts_column) ELSE '' END,
+		CASE WHEN lookup THEN '(SELECT pg_catalog.count(*) FROM fs_rows)' ELSE 'NULL::bigint' END,
+		CASE WHEN lookup THEN '(SELECT pg_catalog.count(*) FROM fs_rows WHERE NOT fs_same)' ELSE '0::bigint' END,
+		CASE WHEN lookup THEN format('EXISTS (SELECT FROM fs_rows AS u JOIN written AS w ON w.%1$I = u.%1$I AND w.%2$I = u.%2$I '
+									'WHERE u.fs_same)', vv.key_column, vv.ts_column)
+			 ELSE 'false' END);
 	online := format($q$
 INSERT INTO %4$s AS o (%1$I, %2$I, fs_created_at, %3$s)
 SELECT h.%1$I, h.%2$I, h.fs_created_at, %6$s FROM %5$s AS h WHERE h.ctid = ANY ($1)
 ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %7$s
 WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)
 $q$,
-		vv.key_column, vv.ts_column,
-		(SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x),
+		vv.key_column, vv.ts_column, cols,
 		fs_internal.storage_rel(vv, true), fs_internal.storage_rel(vv, false),
 		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x));
 END;
 $$;
-COMMENT ON FUNCTION fs_internal.publish_first_sql(fs.view_versions, text, text) IS
-	'internal: the statements that write a batch to a version whose history is empty, without looking up earlier rows (a repeated key and event time fails with unique_violation; the caller falls back to publish_sql), and copy the newest rows to the online store';
+COMMENT ON FUNCTION fs_internal.publish_fast_sql(fs.view_versions, text, text, boolean) IS
+	'internal: the statements that write a batch to a version''s history without ranking it (a repeated key and event time fails with unique_violation; the caller falls back to publish_sql), and copy the newest rows to the online store';
 
 -- Step 3 for run_batch: publishes the rows of batch (run as the caller,
 -- run_batch's view owner, under the view's search_path, with run_batch's
--- parameters $1-$5) if the gate query
--- (NULL: none) passes, and returns the counts, the first conflicting key
--- and event time when the batch has conflicting rows, and the gate's
--- values and verdict (nothing is written when it fails).  Into an empty
--- history (probe: the query that says so, NULL when storage is distributed)
--- the batch is published by the statements without lookups; a key and event
--- time repeated in the batch makes the first fail on the history's primary
--- key, and the general statement then publishes the batch (as it does any
--- batch into a history that holds rows).
+-- parameters $1-$5) if the gate query (NULL: none) passes, and returns the
+-- counts, the first conflicting key and event time when the batch has
+-- conflicting rows, and the gate's values and verdict (nothing is written
+-- when it fails).  The batch is published by the statements that do not
+-- rank it (without lookups into an empty history; probe: the query that
+-- says whether it is, NULL when Citus distributes the history, where row
+-- ids name no row across shards and only the general statement runs); a
+-- key and event time repeated in the batch makes the first of them fail on
+-- the history's primary key, and the general statement then publishes it.
 CREATE OR REPLACE FUNCTION fs_internal.publish_batch(vv fs.view_versions, batch text, created_column text,
 	scan_twice boolean, gate text, probe text,
 	start timestamptz, finish timestamptz, created timestamptz, rows jsonb,
@@ -199,30 +227,32 @@ SET search_path = pg_catalog
 AS $$
 DECLARE
 	token bigint := fs_internal.begin_user_sql(NULL, vv.search_path);
-	first_batch boolean := false;
-	first_stmt record;
+	fast boolean := probe IS NOT NULL;
+	empty boolean;
+	fast_stmt record;
 	newest tid[];
+	clash boolean;
 BEGIN
-	IF probe IS NOT NULL THEN
-		EXECUTE probe INTO first_batch;
-	END IF;
-	IF first_batch THEN
-		SELECT * INTO first_stmt FROM fs_internal.publish_first_sql(vv, batch, gate);
+	IF fast THEN
+		EXECUTE probe INTO empty;
+		SELECT * INTO fast_stmt FROM fs_internal.publish_fast_sql(vv, batch, gate, NOT empty);
 		BEGIN
-			EXECUTE first_stmt.history INTO rows_written, newest, gate_values, gate_pass
+			EXECUTE fast_stmt.history INTO rows_read, rows_written, newest, revised, clash, gate_values, gate_pass
 				USING start, finish, vv.available_after, created, rows;
+			IF clash THEN
+				RAISE EXCEPTION USING ERRCODE = 'unique_violation';
+			END IF;
 		EXCEPTION WHEN unique_violation THEN
-			first_batch := false;
+			fast := false;
 		END;
 	END IF;
-	IF first_batch THEN
+	IF fast THEN
 		online_rows := 0;
-		IF gate_pass THEN
-			EXECUTE first_stmt.online USING newest;
+		IF gate_pass AND rows_written > 0 THEN
+			EXECUTE fast_stmt.online USING newest;
 			GET DIAGNOSTICS online_rows = ROW_COUNT;
 		END IF;
-		rows_read := rows_written;
-		revised := 0;
+		rows_read := coalesce(rows_read, rows_written);
 	ELSE
 		EXECUTE fs_internal.publish_sql(vv, batch, created_column, scan_twice, gate)
 			INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time, gate_values, gate_pass
@@ -233,7 +263,7 @@ END;
 $$;
 COMMENT ON FUNCTION fs_internal.publish_batch(fs.view_versions, text, text, boolean, text, text, timestamptz,
 	timestamptz, timestamptz, jsonb) IS
-	'internal: publishes a batch to a version''s history and online store if its gate passes (the cheaper statements into an empty history)';
+	'internal: publishes a batch to a version''s history and online store if its gate passes (without ranking it unless it repeats a key and event time)';
 
 -- Runs one batch of a version through the pipeline above.  batch is the
 -- query of its rows, run as the view's owner with $5 (pushed rows) bound;
@@ -304,8 +334,8 @@ BEGIN
 							  WHERE f.view_name = vv.view_name AND f.version = vv.version), '');
 	END IF;
 
-	-- An empty history takes the cheaper statements of publish_first_sql,
-	-- unless Citus distributes it (row ids name no row across shards).
+	-- The statements of publish_fast_sql need row ids, which name no row
+	-- across the shards of a history Citus distributes.
 	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
 		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1)'
 			INTO distributed USING fs_internal.storage_rel(vv, false);
