@@ -449,7 +449,9 @@ BEGIN
 
 	-- Storage: history (append-only and bitemporal: unique on key, event time
 	-- and created time; its index serves the as-of join, and orders the rows of
-	-- one event time by creation) and online (one row per key).
+	-- one event time by creation) and online (one row per key, updated in
+	-- place: its pages keep room for a new version of each row, so that
+	-- updates are HOT and leave the key's index alone).
 	hist := fs_internal.storage_name(name, n, '');
 	onl := fs_internal.storage_name(name, n, '_online');
 	-- Types are spelled with typmod -1, which names the type without a length
@@ -463,8 +465,9 @@ BEGIN
 				   hist, key_column, format_type(e.key_type, -1), ts_column, format_type(ts_type, -1), cols,
 				   key_column, ts_column);
 	EXECUTE format('CREATE TABLE fs_data.%I (%I %s PRIMARY KEY, %I %s NOT NULL, '
-				   'fs_created_at timestamptz NOT NULL%s)',
-				   onl, key_column, format_type(e.key_type, -1), ts_column, format_type(ts_type, -1), cols);
+				   'fs_created_at timestamptz NOT NULL%s) WITH (fillfactor = %s)',
+				   onl, key_column, format_type(e.key_type, -1), ts_column, format_type(ts_type, -1), cols,
+				   fs_internal.online_fillfactor());
 	EXECUTE format('COMMENT ON TABLE fs_data.%I IS %L', hist,
 				   format('feature_store: history of feature view %s version %s', name, n));
 	EXECUTE format('COMMENT ON TABLE fs_data.%I IS %L', onl,

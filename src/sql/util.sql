@@ -369,6 +369,16 @@ CREATE OR REPLACE FUNCTION fs_internal.source_time_truncation(query text, ts_col
 COMMENT ON FUNCTION fs_internal.source_time_truncation(text, text) IS
 	'internal: how a source query''s event time column truncates a time (date_trunc, date_bin, a cast to date) when the query aggregates rows, and the window''s length; NULLs otherwise';
 
+-- How full an online table's pages are filled (percent): a run that updates
+-- every key of a page finds room on the page for each row's new version
+-- (a HOT update, no new index entry), at twice the size of a full table.
+CREATE OR REPLACE FUNCTION fs_internal.online_fillfactor() RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$ SELECT 50 $$;
+COMMENT ON FUNCTION fs_internal.online_fillfactor() IS
+	'internal: the fillfactor of online tables, leaving room for HOT updates';
+
 -- Whether a source query yields the same rows when read twice in one
 -- statement (src/catalog.c): no volatile function, foreign table or
 -- unrepeatable sample.  Materialization then gates a batch while it

@@ -98,3 +98,15 @@ DROP FUNCTION fs_internal.w_set_view_options(regrole, text, boolean, interval, i
 -- fs.feature_freshness's grant).
 DROP VIEW fs.feature_freshness;
 DROP VIEW fs_internal.version_schedule;
+
+-- Online tables leave room on their pages for HOT updates (catalog.sql
+-- creates new ones with fs_internal.online_fillfactor(), defined after this
+-- step); existing ones fill their new pages so from now on.
+DO $$
+DECLARE
+	rel regclass;
+BEGIN
+	FOR rel IN SELECT online_relid FROM fs.view_versions LOOP
+		EXECUTE format('ALTER TABLE %s SET (fillfactor = 50)', rel);
+	END LOOP;
+END $$;
