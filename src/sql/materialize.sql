@@ -236,6 +236,11 @@ BEGIN
 	END IF;
 	probe := CASE WHEN distributed IS NOT TRUE
 				  THEN format('SELECT NOT EXISTS (SELECT FROM %s)', fs_internal.storage_rel(vv, false)) END;
+	-- Distributed storage is published from its stage by statements Citus
+	-- runs on each shard group (publish_distributed, src/sql/distribute.sql).
+	IF distributed THEN
+		stage := fs_internal.distributed_stage(vv);
+	END IF;
 
 	token := fs_internal.begin_user_sql(run_as, vv.search_path);
 	IF trigger <> 'push' THEN
@@ -280,7 +285,10 @@ BEGIN
 			rows_read := rows_written;
 			revised := 0;
 		END IF;
-		IF NOT first_batch THEN
+		IF distributed THEN
+			SELECT * INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
+			  FROM fs_internal.publish_distributed(vv, stage, staged, batch, created_column, start, finish, created, rows);
+		ELSIF NOT first_batch THEN
 			EXECUTE fs_internal.publish_sql(vv, batch, created_column, staged)
 				INTO rows_read, rows_written, online_rows, revised, bad_key, bad_time
 				USING start, finish, vv.available_after, created, rows;
