@@ -159,6 +159,7 @@ DECLARE
 	ranked text;
 	previous text;
 	empty boolean;
+	n bigint;
 	bad bigint;
 BEGIN
 	SELECT array_agg(f.name ORDER BY f.position) INTO names
@@ -200,8 +201,12 @@ BEGIN
 		vv.key_column, vv.ts_column,
 		(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
 		(SELECT string_agg(format('r.%I', x), ', ') FROM unnest(names) x), history);
-	-- 2. check (an empty history has nothing to compare with: one cheap probe)
-	EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', history) INTO empty;
+	-- 2. check (an empty history has nothing to compare with: one cheap
+	-- probe, a LIMIT each shard applies, where Citus would first gather a
+	-- whole EXISTS subquery's rows)
+	EXECUTE format('SELECT 1 FROM %s LIMIT 1', history);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	empty := n = 0;
 	IF empty THEN
 		EXECUTE format('SELECT pg_catalog.count(*) FILTER (WHERE NOT r.fs_same), 0 FROM (%s) AS r', ranked)
 			INTO bad, revised USING start, finish, vv.available_after, created, rows;
