@@ -131,7 +131,9 @@ COMMENT ON FUNCTION fs_internal.distributed_stage(fs.view_versions) IS
 -- and the stage is emptied again.  The statements, run as the caller (the
 -- view's owner, under run_batch's begin_user_sql):
 --   1. (unless staged) stage the window's rows;
---   2. check: rows for one key and event time that differ (and, with a
+--   2. into an empty history, all rows at once (as publish_first_sql);
+--      otherwise, or when a key and event time repeats, check: rows for
+--      one key and event time that differ (and, with a
 --      created-time column, share their created time) are counted, and one
 --      of them is returned as bad_key, bad_time: nothing is written;
 --      into a history that holds rows, the same statement counts the rows
@@ -140,7 +142,8 @@ COMMENT ON FUNCTION fs_internal.distributed_stage(fs.view_versions) IS
 --   3. history: one row per key and event time (the newest created, or any
 --      of identical ones) unless it equals the newest history row;
 --   4. online: the newest written row of each key (found through the
---      history's primary key: key, event time and $4), over an older one.
+--      history's primary key: key, event time and $4; or the stage's, when
+--      it was all written), over an older one.
 -- Parameters as publish_sql's: $1 start, $2 finish, $3 available_after,
 -- $4 the created time, $5 pushed rows.  rows_read is NULL for a staged
 -- batch (the gate counted it).
@@ -159,6 +162,8 @@ DECLARE
 	ranked text;
 	previous text;
 	empty boolean;
+	first boolean := false;
+	written text;
 	n bigint;
 	bad bigint;
 BEGIN
@@ -207,52 +212,80 @@ BEGIN
 	EXECUTE format('SELECT 1 FROM %s LIMIT 1', history);
 	GET DIAGNOSTICS n = ROW_COUNT;
 	empty := n = 0;
+	-- Into an empty history, every row of the stage as it is (no row can be
+	-- unchanged or a revision), as publish_first_sql does on one node: a
+	-- key and event time repeated in the batch fails on the history's
+	-- primary key, and the general statements then publish the batch.
 	IF empty THEN
-		EXECUTE format('SELECT pg_catalog.count(*) FILTER (WHERE NOT r.fs_same), 0 FROM (%s) AS r', ranked)
-			INTO bad, revised USING start, finish, vv.available_after, created, rows;
-	ELSE
-		EXECUTE format('SELECT pg_catalog.count(*) FILTER (WHERE NOT r.fs_same), '
-					   'pg_catalog.count(*) FILTER (WHERE r.fs_n = 1 AND NOT p.fs_same) FROM (%s) AS r %s', ranked, previous)
-			INTO bad, revised USING start, finish, vv.available_after, created, rows;
-	END IF;
-	IF bad > 0 THEN
-		EXECUTE format('SELECT r.%1$I::text, r.%2$I::text FROM (%3$s) AS r WHERE NOT r.fs_same LIMIT 1',
-					   vv.key_column, vv.ts_column, ranked)
-			INTO bad_key, bad_time USING start, finish, vv.available_after, created, rows;
-		rows_written := 0;
-		online_rows := 0;
-	ELSE
-		-- 3. history
-		EXECUTE format('INSERT INTO %1$s AS h (%2$I, %3$I, fs_created_at%4$s) SELECT r.%2$I, r.%3$I, $4%5$s '
-					   'FROM (%6$s) AS r %7$s WHERE r.fs_n = 1%8$s',
-					   history, vv.key_column, vv.ts_column,
-					   (SELECT string_agg(format(', %I', x), '') FROM unnest(names) x),
-					   (SELECT string_agg(format(', r.%I', x), '') FROM unnest(names) x), ranked,
-					   CASE WHEN empty THEN '' ELSE previous END,
-					   CASE WHEN empty THEN '' ELSE ' AND p.fs_same IS NOT TRUE' END)
-			USING start, finish, vv.available_after, created, rows;
-		GET DIAGNOSTICS rows_written = ROW_COUNT;
-		-- 4. online
-		IF rows_written > 0 THEN
-			EXECUTE format($q$
-INSERT INTO %4$s AS o (%1$I, %2$I, fs_created_at%3$s)
-SELECT DISTINCT ON (h.%1$I) h.%1$I, h.%2$I, h.fs_created_at%6$s
-  FROM (SELECT %1$I, %8$s AS %2$I FROM %9$s WHERE fs_dropped IS NOT TRUE) AS s
-  JOIN %5$s AS h ON h.%1$I = s.%1$I AND h.%2$I = s.%2$I AND h.fs_created_at = $4
- ORDER BY h.%1$I, h.%2$I DESC
-ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %7$s
-WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)$q$,
-				vv.key_column, vv.ts_column,
-				(SELECT string_agg(format(', %I', x), '') FROM unnest(names) x),
-				fs_internal.storage_rel(vv, true), history,
-				(SELECT string_agg(format(', h.%I', x), '') FROM unnest(names) x),
-				(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x),
-				stamp, stage)
+		BEGIN
+			EXECUTE format('INSERT INTO %1$s (%2$I, %3$I, fs_created_at%4$s) SELECT %2$I, %5$s, $4%4$s '
+						   'FROM %6$s WHERE fs_dropped IS NOT TRUE',
+						   history, vv.key_column, vv.ts_column,
+						   (SELECT string_agg(format(', %I', x), '') FROM unnest(names) x), stamp, stage)
 				USING start, finish, vv.available_after, created, rows;
-			GET DIAGNOSTICS online_rows = ROW_COUNT;
+			GET DIAGNOSTICS rows_written = ROW_COUNT;
+			first := true;
+		EXCEPTION WHEN unique_violation THEN
+			first := false;
+		END;
+	END IF;
+	IF first THEN
+		revised := 0;
+		-- the rows written are the stage's
+		written := format('(SELECT %1$I, %2$s AS %3$I, $4 AS fs_created_at%4$s FROM %5$s WHERE fs_dropped IS NOT TRUE) AS h',
+						  vv.key_column, stamp, vv.ts_column,
+						  (SELECT string_agg(format(', %I', x), '') FROM unnest(names) x), stage);
+	ELSE
+		IF empty THEN
+			EXECUTE format('SELECT pg_catalog.count(*) FILTER (WHERE NOT r.fs_same), 0 FROM (%s) AS r', ranked)
+				INTO bad, revised USING start, finish, vv.available_after, created, rows;
 		ELSE
-			online_rows := 0;
+			EXECUTE format('SELECT pg_catalog.count(*) FILTER (WHERE NOT r.fs_same), '
+						   'pg_catalog.count(*) FILTER (WHERE r.fs_n = 1 AND NOT p.fs_same) FROM (%s) AS r %s', ranked, previous)
+				INTO bad, revised USING start, finish, vv.available_after, created, rows;
 		END IF;
+		IF bad > 0 THEN
+			EXECUTE format('SELECT r.%1$I::text, r.%2$I::text FROM (%3$s) AS r WHERE NOT r.fs_same LIMIT 1',
+						   vv.key_column, vv.ts_column, ranked)
+				INTO bad_key, bad_time USING start, finish, vv.available_after, created, rows;
+			rows_written := 0;
+			online_rows := 0;
+		ELSE
+			-- 3. history
+			EXECUTE format('INSERT INTO %1$s AS h (%2$I, %3$I, fs_created_at%4$s) SELECT r.%2$I, r.%3$I, $4%5$s '
+						   'FROM (%6$s) AS r %7$s WHERE r.fs_n = 1%8$s',
+						   history, vv.key_column, vv.ts_column,
+						   (SELECT string_agg(format(', %I', x), '') FROM unnest(names) x),
+						   (SELECT string_agg(format(', r.%I', x), '') FROM unnest(names) x), ranked,
+						   CASE WHEN empty THEN '' ELSE previous END,
+						   CASE WHEN empty THEN '' ELSE ' AND p.fs_same IS NOT TRUE' END)
+				USING start, finish, vv.available_after, created, rows;
+			GET DIAGNOSTICS rows_written = ROW_COUNT;
+			-- the rows written: the history's at $4 for the stage's keys and event times
+			written := format('(SELECT %1$I, %2$s AS %3$I FROM %4$s WHERE fs_dropped IS NOT TRUE) AS s '
+							  'JOIN %5$s AS h ON h.%1$I = s.%1$I AND h.%3$I = s.%3$I AND h.fs_created_at = $4',
+							  vv.key_column, stamp, vv.ts_column, stage, history);
+		END IF;
+	END IF;
+	-- 4. online
+	IF written IS NOT NULL AND rows_written > 0 THEN
+		EXECUTE format($q$
+INSERT INTO %4$s AS o (%1$I, %2$I, fs_created_at%3$s)
+SELECT DISTINCT ON (h.%1$I) h.%1$I, h.%2$I, h.fs_created_at%5$s
+  FROM %7$s
+ ORDER BY h.%1$I, h.%2$I DESC
+ON CONFLICT (%1$I) DO UPDATE SET %2$I = EXCLUDED.%2$I, fs_created_at = EXCLUDED.fs_created_at, %6$s
+WHERE (o.%2$I, o.fs_created_at) < (EXCLUDED.%2$I, EXCLUDED.fs_created_at)$q$,
+			vv.key_column, vv.ts_column,
+			(SELECT string_agg(format(', %I', x), '') FROM unnest(names) x),
+			fs_internal.storage_rel(vv, true),
+			(SELECT string_agg(format(', h.%I', x), '') FROM unnest(names) x),
+			(SELECT string_agg(format('%1$I = EXCLUDED.%1$I', x), ', ') FROM unnest(names) x),
+			written)
+			USING start, finish, vv.available_after, created, rows;
+		GET DIAGNOSTICS online_rows = ROW_COUNT;
+	ELSIF bad_key IS NULL THEN
+		online_rows := 0;
 	END IF;
 	-- the stage is empty between batches (record_gate empties a gated one)
 	IF NOT staged THEN
