@@ -342,6 +342,11 @@ BEGIN
 	END IF;
 	probe := CASE WHEN distributed IS NOT TRUE
 				  THEN format('SELECT NOT EXISTS (SELECT FROM %s)', fs_internal.storage_rel(vv, false)) END;
+	-- Distributed storage is published from its stage by statements Citus
+	-- runs on each shard group (publish_distributed, src/sql/distribute.sql).
+	IF distributed THEN
+		stage := fs_internal.distributed_stage(vv);
+	END IF;
 
 	token := fs_internal.begin_user_sql(run_as, vv.search_path);
 	IF trigger <> 'push' THEN
@@ -357,8 +362,8 @@ BEGIN
 	window_rows := format('SELECT %s FROM (%s) AS fs_source WHERE %I IS NOT NULL AND %I IS NOT NULL '
 						  'AND ($1 IS NULL OR %4$I >= $1) AND ($2 IS NULL OR %4$I < $2)',
 						  cols, batch, vv.key_column, vv.ts_column);
-	-- 2 and 3 at once, when the source reads the same rows twice
-	IF gated AND (trigger = 'push' OR fs_internal.source_rereadable(batch)) THEN
+	-- 2 and 3 at once, when the source reads the same rows twice (on one node)
+	IF gated AND distributed IS NOT TRUE AND (trigger = 'push' OR fs_internal.source_rereadable(batch)) THEN
 		p := fs_internal.publish_batch(vv, batch, created_column, false,
 									   fs_internal.gate_sql(exps, window_rows, false), probe,
 									   start, finish, created, rows);
@@ -377,7 +382,11 @@ BEGIN
 	END IF;
 	-- 3. publish
 	IF NOT published AND status = 'succeeded' THEN
-		p := fs_internal.publish_batch(vv, batch, created_column, gated, NULL, probe, start, finish, created, rows);
+		IF distributed THEN
+			p := fs_internal.publish_distributed(vv, stage, gated, batch, created_column, start, finish, created, rows);
+		ELSE
+			p := fs_internal.publish_batch(vv, batch, created_column, gated, NULL, probe, start, finish, created, rows);
+		END IF;
 		published := true;
 	END IF;
 	IF published THEN
