@@ -122,7 +122,10 @@ COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolea
 -- are not written, changed ones are revisions), and a row written for the
 -- key and event time of an unchanged one (two different rows in the batch,
 -- which the primary key cannot see) is reported as a clash, which the
--- caller treats as the unique_violation; without (into an empty
+-- caller treats as the unique_violation: such a row is a revision, so the
+-- rows of keys and event times in history are grouped only when the batch
+-- revises some (an aggregate, not a join of the statement's CTEs, which
+-- the planner cannot estimate); without (into an empty
 -- history: a first run, or a full run into empty storage) no row can be
 -- unchanged or a revision, and the batch is not even kept.  It takes the
 -- general statement's parameters and returns the rows read and written,
@@ -188,8 +191,10 @@ $q$,
 			fs_internal.storage_rel(vv, false), vv.key_column, vv.ts_column) ELSE '' END,
 		CASE WHEN lookup THEN '(SELECT pg_catalog.count(*) FROM fs_rows)' ELSE 'NULL::bigint' END,
 		CASE WHEN lookup THEN '(SELECT pg_catalog.count(*) FROM fs_rows WHERE NOT fs_same)' ELSE '0::bigint' END,
-		CASE WHEN lookup THEN format('EXISTS (SELECT FROM fs_rows AS u JOIN written AS w ON w.%1$I = u.%1$I AND w.%2$I = u.%2$I '
-									'WHERE u.fs_same)', vv.key_column, vv.ts_column)
+		CASE WHEN lookup THEN format('CASE WHEN EXISTS (SELECT FROM fs_rows WHERE NOT fs_same) THEN EXISTS ('
+									'SELECT FROM fs_rows WHERE fs_same IS NOT NULL GROUP BY %1$I, %2$I '
+									'HAVING pg_catalog.bool_or(fs_same) AND pg_catalog.bool_or(NOT fs_same)) ELSE false END',
+									vv.key_column, vv.ts_column)
 			 ELSE 'false' END);
 	online := format($q$
 INSERT INTO %4$s AS o (%1$I, %2$I, fs_created_at, %3$s)
