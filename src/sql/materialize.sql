@@ -1,21 +1,25 @@
 
 ------------------------------------------------------------------------------
--- Materialization: one staged pipeline for every batch
+-- Materialization: one pipeline for every batch
 ------------------------------------------------------------------------------
 
 -- Every batch, whether read from the source by fs.materialize (by hand or
 -- by the worker) or pushed (fs.push), goes through fs_internal.run_batch:
---   1. stage: when the view has expectations, the batch's rows are copied
+--   1. stage: when the view has expectations that cannot be evaluated while
+--      the batch is published (its source may read other rows a second
+--      time, or a block or drop failed there), the batch's rows are copied
 --      once, as the owner, into the version's stage table (an unlogged table
 --      in fs_data, empty between batches: one batch of a version at a time);
---   2. gate: all expectations are evaluated in one pass over it, by the
---      statement that stages it (fs_internal.gate_batch,
---      src/sql/expectations.sql); a failed "block"
---      keeps the whole batch out, a failed "drop" marks its failing rows;
+--   2. gate: all expectations are evaluated in one pass over the batch, by
+--      the statement that publishes it or the one that stages it
+--      (fs_internal.gate_sql and gate_batch, src/sql/expectations.sql); a
+--      failed "block" keeps the whole batch out, a failed "drop" marks its
+--      failing rows in the stage;
 --   3. publish: two statements write history and the online store from the
---      stage (or straight from the source) without ranking the batch
---      (publish_fast_sql); a batch that repeats a key and event time is
---      published by the general one (publish_sql);
+--      source (or the stage) without ranking the batch (publish_fast_sql);
+--      a batch that repeats a key and event time is published by the
+--      general one (publish_sql); storage Citus distributes by statements
+--      it runs on each shard group (publish_distributed);
 --   4. record: the run (manual runs here, worker runs by the worker, pushes
 --      not at all), the expectations' results and the quarantined rows.
 -- Each step is a statement of its own over relations of one version.
