@@ -87,6 +87,19 @@ SELECT fs.add_expectation('pf_gated', 'tagged', 'tag IS NOT NULL', 'drop');
 SELECT rows_read, rows_written, status FROM fs.materialize('pf_gated');
 SELECT count(*) AS history_rows, count(*) FILTER (WHERE tag IS NULL) AS untagged FROM fs_data.pf_gated_v1;
 
+-- a later batch is not ranked either: a row newer than its key's online row
+-- is written without a lookup, the others are looked up (unchanged ones
+-- write nothing), also for a key whose online row was deleted by hand
+SELECT fs.register_feature_view('pf_later', 'pf_user', 'pf_events', 'user_id', 'at');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_later');
+DELETE FROM fs_data.pf_later_v1_online WHERE user_id = 1;
+INSERT INTO pf_events VALUES (1, '2030-01-01', 1, 'new'), (2, '2030-01-01', 2, 'new');
+UPDATE pf_events SET score = score + 100 WHERE user_id = 3 AND at = (SELECT min(at) FROM pf_events WHERE user_id = 3);
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_later');
+SELECT rows_revised FROM fs.materialization_runs WHERE view_name = 'pf_later' ORDER BY run_id;
+SELECT count(*) AS history_rows, count(DISTINCT (user_id, at)) AS keys_and_times FROM fs_data.pf_later_v1;
+SELECT user_id, at, score FROM fs_data.pf_later_v1_online WHERE user_id IN (1, 2) ORDER BY 1;
+
 SELECT fs.drop_feature_view(name) FROM fs.views WHERE name LIKE 'pf\_%' ORDER BY name;
 SELECT fs.drop_entity('pf_user');
 DROP TABLE pf_events, pf_twice;

@@ -123,7 +123,11 @@ COMMENT ON FUNCTION fs_internal.publish_sql(fs.view_versions, text, text, boolea
 -- and reports conflicting ones (or resolves them by the created-time
 -- column).  With lookup, each row is compared with its key and event
 -- time's newest history row, as in the general statement (unchanged rows
--- are not written, changed ones are revisions), and a row written for the
+-- are not written, changed ones are revisions); a row newer than its key's
+-- online row is not looked up, since the online row holds the newest event
+-- time written for the key (publishing only ever moves it forward; a key
+-- without one is looked up), which spares an incremental batch's new rows
+-- their lookups.  A row written for the
 -- key and event time of an unchanged one (two different rows in the batch,
 -- which the primary key cannot see) is reported as a clash, which the
 -- caller treats as the unique_violation: such a row is a revision, so the
@@ -185,14 +189,16 @@ $q$,
 		coalesce(gate, 'SELECT NULL::text[] AS fs_values, true AS fs_pass'),
 		CASE WHEN lookup THEN format($q$, fs_rows AS (
 	SELECT b.*, p.fs_same FROM (%1$s) AS b
+	  LEFT JOIN %7$s AS o ON o.%5$I = b.%5$I
 	  LEFT JOIN LATERAL (SELECT pg_catalog.record_image_eq(ROW(%2$s), ROW(%3$s)) AS fs_same
 						   FROM %4$s AS h
-						  WHERE h.%5$I = b.%5$I AND h.%6$I = b.%6$I
+						  WHERE h.%5$I = b.%5$I AND h.%6$I = b.%6$I AND (o.%6$I IS NULL OR b.%6$I <= o.%6$I)
 						  ORDER BY h.fs_created_at DESC LIMIT 1) AS p ON true
 )$q$, rows_sql,
 			(SELECT string_agg(format('h.%I', x), ', ') FROM unnest(names) x),
 			(SELECT string_agg(format('b.%I', x), ', ') FROM unnest(names) x),
-			fs_internal.storage_rel(vv, false), vv.key_column, vv.ts_column) ELSE '' END,
+			fs_internal.storage_rel(vv, false), vv.key_column, vv.ts_column,
+			fs_internal.storage_rel(vv, true)) ELSE '' END,
 		CASE WHEN lookup THEN '(SELECT pg_catalog.count(*) FROM fs_rows)' ELSE 'NULL::bigint' END,
 		CASE WHEN lookup THEN '(SELECT pg_catalog.count(*) FROM fs_rows WHERE NOT fs_same)' ELSE '0::bigint' END,
 		CASE WHEN lookup THEN format('CASE WHEN EXISTS (SELECT FROM fs_rows WHERE NOT fs_same) THEN EXISTS ('
