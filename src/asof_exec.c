@@ -436,6 +436,8 @@ AsofExplain(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (st->strategy == ASOF_MERGE_INDEX || st->strategy == ASOF_PROBE)
 	{
 		ExplainPropertyText("Index", get_rel_name(st->index_oid), es);
+		if (es->analyze)
+			ExplainPropertyInteger("Heap Fetches", NULL, st->heap_fetches, es);
 		if (st->nlower > 0)
 		{
 			List	   *lower = list_nth(cscan->custom_exprs, ASOF_EXPRS_LOWER);

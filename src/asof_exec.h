@@ -58,6 +58,8 @@ typedef struct AsofState
 	ExprState  *mono_qual;		/* TTL-like conditions: hold for a time
 								 * suffix of the candidates */
 	int64		walked;			/* candidates read back (EXPLAIN ANALYZE) */
+	int64		heap_fetches;	/* feature rows read from the heap (EXPLAIN
+								 * ANALYZE; index-only reads are not) */
 	TupleTableSlot *scanslot;
 	PlanState  *outer_ps;
 	PlanState  *inner_ps;		/* merge, merge over ranges: the features */
@@ -111,6 +113,16 @@ typedef struct AsofState
 	TupleTableSlot *walk_slot;
 	TupleTableSlot *walk_heapslot;
 	bool		index_only;		/* every feature column is in the index */
+	bool		lazy;			/* merge over index: the walk reads the index
+								 * only (all-visible pages), the heap only for
+								 * the rows a spine row matches */
+	ItemPointerData cur_tid;	/* lazy: inner_cur's heap row, when only its
+								 * index columns were read (cur_lazy) */
+	bool		cur_lazy;
+	ItemPointerData match_tid;	/* lazy: match_slot's heap row, when only its
+								 * index columns were read (match_lazy) */
+	bool		match_lazy;
+	TupleTableSlot *lazy_heapslot;	/* lazy: the heap row of the match */
 	int		   *idx_map;		/* feature column -> index column (0-based) */
 	Datum	   *ivalues;
 	bool	   *inulls;
@@ -229,6 +241,7 @@ extern TupleTableSlot *AsofMergeMatch(AsofState *st, TupleTableSlot *outer);
 extern void AsofBeginIndex(AsofState *st, EState *estate, List *priv);
 extern void AsofIndexStartChunk(AsofState *st, int chunk);
 extern TupleTableSlot *AsofIndexNext(AsofState *st, ScanDirection dir);
+extern void AsofFillLazyMatch(AsofState *st);
 extern TupleTableSlot *AsofProbeMatch(AsofState *st, TupleTableSlot *outer);
 extern void AsofEndIndex(AsofState *st);
 

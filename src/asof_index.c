@@ -156,9 +156,20 @@ AsofBeginIndex(AsofState *st, EState *estate, List *priv)
 		st->range_lt = get_opcode(get_opfamily_member(opf, typ, typ, BTLessStrategyNumber));
 		st->range_coll = st->index->rd_indcollation[0];
 	}
+	/*
+	 * Only the keys and the time decide which feature row a spine row
+	 * matches: when the other feature columns are not in the index and no
+	 * condition needs them on the rows walked past, the walk reads index
+	 * tuples (on all-visible pages, as an index-only scan does) and the heap
+	 * row is fetched only for a match (AsofFillLazyMatch), not for every
+	 * feature row of the key.
+	 */
+	st->lazy = !st->index_only && st->base_qual == NULL && st->cand_qual == NULL;
+	if (st->lazy)
+		st->lazy_heapslot = table_slot_create(st->heap, &estate->es_tupleTable);
 	st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,
 							   st->nchunks > 1 ? 2 : 0, 0);
-	st->scan->xs_want_itup = st->index_only;
+	st->scan->xs_want_itup = st->index_only || st->lazy;
 }
 
 /* Merge over index: restarts the index scan on the first-key range of a chunk. */
@@ -208,6 +219,7 @@ AsofScanNext(AsofState *st, IndexScanDesc scan, TupleTableSlot *slot,
 			 TupleTableSlot *heapslot, ScanDirection dir)
 {
 	ExprContext *econtext = st->css.ss.ps.ps_ExprContext;
+	bool		lazy = st->lazy && scan == st->scan;
 	int			j;
 
 	for (;;)
@@ -217,7 +229,7 @@ AsofScanNext(AsofState *st, IndexScanDesc scan, TupleTableSlot *slot,
 		if (tid == NULL)
 			return NULL;
 		ExecClearTuple(slot);
-		if (st->index_only && AsofAllVisible(st, ItemPointerGetBlockNumber(tid)))
+		if ((st->index_only || lazy) && AsofAllVisible(st, ItemPointerGetBlockNumber(tid)))
 		{
 			/* as IndexOnlyScan does: the heap page is read in spirit */
 			if (IsolationIsSerializable())
@@ -227,12 +239,21 @@ AsofScanNext(AsofState *st, IndexScanDesc scan, TupleTableSlot *slot,
 							   st->ivalues, st->inulls);
 			for (j = 0; j < st->inner_natts; j++)
 			{
-				slot->tts_values[j] = st->ivalues[st->idx_map[j]];
-				slot->tts_isnull[j] = st->inulls[st->idx_map[j]];
+				/* (lazy: the columns the index lacks come with a match) */
+				slot->tts_values[j] = st->idx_map[j] >= 0 ? st->ivalues[st->idx_map[j]] : (Datum) 0;
+				slot->tts_isnull[j] = st->idx_map[j] >= 0 ? st->inulls[st->idx_map[j]] : true;
+			}
+			if (lazy)
+			{
+				st->cur_tid = *tid;
+				st->cur_lazy = true;
 			}
 		}
 		else
 		{
+			if (lazy)
+				st->cur_lazy = false;
+			st->heap_fetches++;
 			if (!index_fetch_heap(scan, heapslot))
 				continue;
 			slot_getsomeattrs(heapslot, st->probe_maxatt);
@@ -261,6 +282,35 @@ AsofScanNext(AsofState *st, IndexScanDesc scan, TupleTableSlot *slot,
 		}
 		return slot;
 	}
+}
+
+/*
+ * Lazy merge over index: fills the columns of the match that the index
+ * lacks from its heap row.  The row was on an all-visible page when the walk
+ * read its index tuple, so the snapshot sees it.
+ */
+void
+AsofFillLazyMatch(AsofState *st)
+{
+	TupleTableSlot *m = st->match_slot;
+	TupleTableSlot *h = st->lazy_heapslot;
+	int			j;
+
+	if (!table_tuple_fetch_row_version(st->heap, &st->match_tid,
+									   st->css.ss.ps.state->es_snapshot, h))
+		elog(ERROR, "AsofJoin: the row (%u,%u) of an all-visible page of \"%s\" is not visible",
+			 ItemPointerGetBlockNumber(&st->match_tid), ItemPointerGetOffsetNumber(&st->match_tid),
+			 RelationGetRelationName(st->heap));
+	st->heap_fetches++;
+	slot_getsomeattrs(h, st->probe_maxatt);
+	for (j = 0; j < st->inner_natts; j++)
+	{
+		if (st->idx_map[j] >= 0)
+			continue;
+		m->tts_values[j] = h->tts_values[st->probe_cols[j] - 1];
+		m->tts_isnull[j] = h->tts_isnull[st->probe_cols[j] - 1];
+	}
+	st->match_lazy = false;
 }
 
 /* Merge over index: the next feature row of the forward scan, or NULL. */

@@ -127,6 +127,8 @@ AsofResetMerge(AsofState *st)
 	st->inner_cur = NULL;
 	st->inner_done = false;
 	st->match_valid = false;
+	st->match_lazy = false;
+	st->cur_lazy = false;
 	if (st->group)
 		AsofClearGroup(st);
 }
@@ -285,6 +287,8 @@ AsofAdvance(AsofState *st, TupleTableSlot *outer, Datum spine_ts, bool grouped)
 		{
 			ExecCopySlot(st->match_slot, in);
 			st->match_valid = true;
+			st->match_lazy = st->cur_lazy;
+			st->match_tid = st->cur_tid;
 		}
 		st->inner_cur = NULL;
 	}
@@ -306,6 +310,8 @@ AsofMergeMatch(AsofState *st, TupleTableSlot *outer)
 		if (st->match_valid && AsofCompareKeys(st, outer, st->match_slot) != 0)
 			st->match_valid = false;
 		AsofAdvance(st, outer, spine_ts, false);
+		if (st->match_valid && st->match_lazy)
+			AsofFillLazyMatch(st);
 		if (!st->match_valid || st->cand_qual == NULL)
 			return st->match_valid ? st->match_slot : NULL;
 

@@ -407,6 +407,8 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 	List	   *bounds;
 	double		divisor;
 	Cost		rescans;
+	bool		covers;
+	Cost		index_cost;
 
 	if (jc->keys == NIL)
 		return;
@@ -414,9 +416,25 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 	if (index == NULL || outer_path == NULL || outer_path->param_info != NULL)
 		return;
 	ipk = build_index_pathkeys(pc->root, index, ForwardScanDirection);
+	covers = AsofIndexCoversRel(pc->innerrel, index);
 	ip = create_index_path(pc->root, index, NIL, NIL, NIL, ipk, ForwardScanDirection,
-						   AsofIndexCoversRel(pc->innerrel, index), NULL, 1.0, false);
+						   covers, NULL, 1.0, false);
 	inner_rows = Max(ip->path.rows, 1.0);
+	index_cost = ip->path.total_cost;
+	if (!covers && jc->cand_quals == NIL && pc->innerrel->baserestrictinfo == NIL)
+	{
+		/*
+		 * The walk reads index tuples (the heap only on pages not
+		 * all-visible, as an index-only scan) and the heap row of each match
+		 * (asof_index.c): an index-only read plus, per spine row, what the
+		 * plain index scan pays per row for the heap.
+		 */
+		IndexPath  *iop = create_index_path(pc->root, index, NIL, NIL, NIL, ipk, ForwardScanDirection,
+											true, NULL, 1.0, false);
+
+		index_cost = iop->path.total_cost +
+			Max(0.0, (ip->path.total_cost - iop->path.total_cost) / inner_rows) * Min(pc->outer_rows, inner_rows);
+	}
 	cost_sort(&sort_path, pc->root, jc->outer_pathkeys, outer_path->total_cost,
 			  pc->outer_rows, outer_path->pathtarget->width, 0.0, work_mem, -1.0);
 	/* no separate scan node: cheaper per feature row than the plain merge */
@@ -433,7 +451,7 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 	add_path(pc->joinrel, (Path *)
 			 AsofMakePath(pc, ASOF_MERGE_INDEX, list_make1(outer_path),
 						  sort_path.startup_cost + ip->path.startup_cost,
-						  sort_path.total_cost + ip->path.total_cost * 0.8 + cpu,
+						  sort_path.total_cost + index_cost * 0.8 + cpu,
 						  build_join_pathkeys(pc->root, pc->joinrel, pc->jointype,
 											  jc->outer_pathkeys),
 						  index, NIL, NIL));
@@ -460,7 +478,7 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 	AsofAddPartialPath(pc, AsofMakePath(pc, ASOF_MERGE_INDEX, list_make1(outer_path),
 										sort_path.startup_cost / divisor + ip->path.startup_cost,
 										(sort_path.total_cost + rescans +
-										 ip->path.total_cost * 0.8 + cpu) / divisor,
+										 index_cost * 0.8 + cpu) / divisor,
 										NIL, index, NIL, bounds),
 					   nworkers, divisor);
 }
