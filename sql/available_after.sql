@@ -26,8 +26,8 @@ SELECT name, version, available_after FROM fs.feature_views WHERE name LIKE 'aa\
 -- 01-01, stored at 01-02 00:00.
 SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('aa_daily', '2024-01-01', '2024-01-02');
 SELECT customer_id, day, spend FROM fs_data.aa_daily_v1 ORDER BY day;
-SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('aa_daily');
-SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('aa_daily_start');
+SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('aa_daily', full => true);
+SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('aa_daily_start', full => true);
 SELECT customer_id, day, spend FROM fs_data.aa_daily_v1 ORDER BY day;
 SELECT customer_id, day, spend FROM fs_data.aa_daily_v1_online;
 
@@ -64,7 +64,7 @@ CREATE TABLE aa.daily (customer_id int, day date, visits int);
 INSERT INTO aa.daily VALUES (1, '2024-01-01', 3);
 SELECT fs.register_feature_view('aa_visits', 'aa_customer', 'aa.daily', 'customer_id', 'day',
 								 available_after => '1 day');
-SELECT rows_written FROM fs.materialize('aa_visits');
+SELECT rows_written FROM fs.materialize('aa_visits', full => true);
 SELECT customer_id, day, visits FROM fs_data.aa_visits_v1;
 \set VERBOSITY terse
 SELECT fs.register_feature_view('aa_visits', 'aa_customer', 'aa.daily', 'customer_id', 'day',
@@ -80,8 +80,8 @@ INSERT INTO aa.scores VALUES (1, now() - interval '30 hours', 0.5);
 SELECT fs.register_feature_view('aa_score_raw', 'aa_customer', 'aa.scores', 'customer_id', 'ts', ttl => '1 day');
 SELECT fs.register_feature_view('aa_score', 'aa_customer', 'aa.scores', 'customer_id', 'ts', ttl => '1 day',
 								 available_after => '1 day');
-SELECT online_rows FROM fs.materialize('aa_score_raw');
-SELECT online_rows FROM fs.materialize('aa_score');
+SELECT online_rows FROM fs.materialize('aa_score_raw', full => true);
+SELECT online_rows FROM fs.materialize('aa_score', full => true);
 SELECT * FROM fs.online_features('{aa_score_raw:score, aa_score:score}', ARRAY[1]);
 
 -- Registration warns where the mistake is likely: the event time is a

@@ -10,11 +10,11 @@ INSERT INTO cc_events VALUES
 SELECT fs.create_entity('cc_user', 'int');
 SELECT fs.register_feature_view('cc_scores', 'cc_user', 'cc_events', 'user_id', 'at');
 -- without one, the conflict is an error naming the key
-SELECT * FROM fs.materialize('cc_scores');
+SELECT * FROM fs.materialize('cc_scores', full => true);
 SELECT fs.set_feature_view_options('cc_scores', created_column => 'nope');
 SELECT fs.set_feature_view_options('cc_scores', created_column => 'updated_at');
 SELECT view_name, created_column FROM fs.view_options;
-SELECT * FROM fs.materialize('cc_scores');
+SELECT * FROM fs.materialize('cc_scores', full => true);
 SELECT user_id, score, updated_at FROM fs_data.cc_scores_v1 ORDER BY 1;
 SELECT user_id, score FROM fs_data.cc_scores_v1_online ORDER BY 1;
 -- a push with an older correction loses to the newer one in the push
@@ -29,7 +29,7 @@ SELECT * FROM fs.push('cc_scores', '[
 -- cleared with ''
 SELECT fs.set_feature_view_options('cc_scores', created_column => '');
 SELECT created_column IS NULL AS cleared FROM fs.view_options WHERE view_name = 'cc_scores';
-SELECT * FROM fs.materialize('cc_scores');
+SELECT * FROM fs.materialize('cc_scores', full => true);
 SELECT fs.drop_feature_view('cc_scores');
 SELECT fs.drop_entity('cc_user');
 DROP TABLE cc_events;

@@ -63,7 +63,7 @@ select fs.register_feature_view(
       tags => array[]::text[],
       feature_descriptions => '{"spend_1d": "amount spent that day"}'::jsonb,
       available_after => null::interval) as version;
-select rows_written, status from fs.materialize('customer_daily');
+select rows_written, status from fs.materialize('customer_daily', full => true);
 COMMIT;
 drop table if exists "contrib_regression"."dbt_pkg"."customer_daily__dbt_backup" cascade;
 RESET ROLE;
@@ -141,7 +141,7 @@ select fs.register_feature_view(
       tags => array[]::text[],
       feature_descriptions => '{"spend_1d": "amount spent that day"}'::jsonb,
       available_after => null::interval) as version;
-select rows_written, status from fs.materialize('customer_daily');
+select rows_written, status from fs.materialize('customer_daily', full => true);
 COMMIT;
 drop table if exists "contrib_regression"."dbt_pkg"."customer_daily__dbt_backup" cascade;
 
@@ -219,7 +219,7 @@ select fs.register_feature_view(
       tags => array[]::text[],
       feature_descriptions => '{"spend_1d": "amount spent that day"}'::jsonb,
       available_after => null::interval) as version;
-select rows_written, status from fs.materialize('customer_daily');
+select rows_written, status from fs.materialize('customer_daily', full => true);
 COMMIT;
 drop table if exists "contrib_regression"."dbt_pkg"."customer_daily__dbt_backup" cascade;
 RESET ROLE;
@@ -266,7 +266,7 @@ select fs.register_feature_view(
 -- same dbt run): the pin is still version 1, which is what serves
 select u.name, (select f.version from fs.feature_views f where f.name = u.name and f.serving)
         from pg_catalog.unnest(array['customer_daily']::text[]) as u(name);
-select rows_written, status from fs.materialize('customer_daily');
+select rows_written, status from fs.materialize('customer_daily', full => true);
 COMMIT;
 drop table if exists "contrib_regression"."dbt_pkg"."customer_daily__dbt_backup" cascade;
 -- compiled now: pinned to version 2

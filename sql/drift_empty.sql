@@ -38,7 +38,7 @@ SELECT fs.create_entity('drift_empty_user', 'int');
 SELECT fs.register_feature_view('drift_empty_v', 'drift_empty_user', 'drift_empty_events', 'user_id', 'at');
 -- nothing materialized yet: the history is empty
 SELECT count(*) FROM fs.drift_report('drift_empty_v', '[2024-03-01, 2024-03-05)', '[2024-03-05, 2024-03-11)');
-SELECT rows_written FROM fs.materialize('drift_empty_v');
+SELECT rows_written FROM fs.materialize('drift_empty_v', full => true);
 -- both windows hold rows
 SELECT feature, count(*) AS metrics, count(value) AS with_value, min(reference_rows) AS reference_rows,
        min(current_rows) AS current_rows

@@ -17,7 +17,7 @@ SELECT u, '2024-01-01 00:00:00+00'::timestamptz + (d - 1) * interval '1 day' + u
        CASE WHEN u % 20 < 12 THEN 'us' WHEN u % 20 < 16 OR (d >= 15 AND u % 20 < 19) THEN 'fr' ELSE 'de' END,
        CASE WHEN u % 7 = 0 THEN NULL ELSE u % 5 END
 FROM generate_series(1, 20) d, generate_series(1, 500) u;
-SELECT rows_written FROM fs.materialize('drift_mon_txn');
+SELECT rows_written FROM fs.materialize('drift_mon_txn', full => true);
 
 -- a report over every feature: two stable weeks, then a stable week against the shifted one
 SELECT feature, kind, metric, round(value::numeric, 3) AS value, threshold, drifted, reference_rows, current_rows
@@ -61,7 +61,7 @@ FROM fs.drift_profiles WHERE feature = 'amount' AND day < '2024-01-08';
 -- over from the new version's reference week
 SELECT fs.register_feature_view('drift_mon_txn', 'drift_mon_user',
                                 'SELECT user_id, at, amount, country FROM drift_mon_events', 'user_id', 'at');
-SELECT rows_written FROM fs.materialize('drift_mon_txn');
+SELECT rows_written FROM fs.materialize('drift_mon_txn', full => true);
 SELECT * FROM fs.run_drift_monitors('2024-01-17 00:00:00+00') WHERE monitor = 'drift_mon_m';
 SELECT version, count(*) FROM fs.drift_alerts WHERE monitor = 'drift_mon_m' GROUP BY 1 ORDER BY 1;
 

@@ -54,7 +54,7 @@ RESET ROLE;
 -- a clean batch: everything passes and is published; one result per
 -- expectation and run, with the observed value of batch conditions
 SET ROLE regress_ex_owner;
-SELECT * FROM fs.materialize('ex_spend');
+SELECT * FROM fs.materialize('ex_spend', full => true);
 SELECT r.expectation, r.kind, r.rows_checked, r.rows_failing, r.observed, r.passed, r.action, r.trigger
   FROM fs.expectation_results r JOIN fs.materialization_runs m USING (run_id)
  WHERE r.view_name = 'ex_spend' AND m.status = 'succeeded' ORDER BY r.expectation;
@@ -65,7 +65,7 @@ RESET ROLE;
 INSERT INTO ex_orders VALUES (4, '2024-01-03', 3, 'fax', 'd@x.org'), (5, '2024-01-03', -2, 'web', 'e@x.org'),
 	(6, '2024-01-03', NULL, 'web', 'no-at-sign');
 SET ROLE regress_ex_owner;
-SELECT * FROM fs.materialize('ex_spend');
+SELECT * FROM fs.materialize('ex_spend', full => true);
 SELECT cust, amount, channel FROM fs_data.ex_spend_v1_online WHERE cust >= 4 ORDER BY cust;
 SELECT expectation, rows_checked, rows_failing, passed, action FROM fs.expectation_results
  WHERE run_id = (SELECT max(run_id) FROM fs.materialization_runs WHERE view_name = 'ex_spend') AND NOT passed
@@ -82,7 +82,7 @@ RESET ROLE;
 UPDATE ex_orders SET amount = NULL WHERE cust IN (1, 2, 3);
 INSERT INTO ex_orders VALUES (7, '2024-01-04', 1, 'web', 'g@x.org');
 SET ROLE regress_ex_owner;
-SELECT * FROM fs.materialize('ex_spend');
+SELECT * FROM fs.materialize('ex_spend', full => true);
 SELECT cust, amount FROM fs_data.ex_spend_v1_online ORDER BY cust;
 SELECT count(*) AS history_rows FROM fs_data.ex_spend_v1;
 SELECT status, rows_read, rows_written, online_rows FROM fs.materialization_runs
@@ -97,19 +97,19 @@ SELECT l FROM unnest(string_to_array(fs.metrics(), E'\n')) l
 
 -- the quarantine is capped by feature_store.quarantine_max_rows
 SET feature_store.quarantine_max_rows = 2;
-SELECT status FROM fs.materialize('ex_spend');
+SELECT status FROM fs.materialize('ex_spend', full => true);
 SELECT count(*) AS capped FROM fs_data.ex_spend_v1_quarantine
  WHERE fs_run_id = (SELECT max(run_id) FROM fs.materialization_runs);
 -- (the rows that failed something are kept first)
 SET feature_store.quarantine_max_rows = 1;
-SELECT status FROM fs.materialize('ex_spend');
+SELECT status FROM fs.materialize('ex_spend', full => true);
 SELECT fs_failed_expectations FROM fs_data.ex_spend_v1_quarantine
  WHERE fs_run_id = (SELECT max(run_id) FROM fs.materialization_runs);
 RESET feature_store.quarantine_max_rows;
 
 -- the block lifted: the batch is published
 SELECT fs.drop_expectation('ex_spend', 'few_missing');
-SELECT status, rows_written FROM fs.materialize('ex_spend');
+SELECT status, rows_written FROM fs.materialize('ex_spend', full => true);
 SELECT view, blocked FROM fs.feature_freshness WHERE view = 'ex_spend';
 SELECT fs_failed_expectations, count(*) FROM fs_data.ex_spend_v1_quarantine
  WHERE fs_run_id = (SELECT max(run_id) FROM fs.materialization_runs) GROUP BY 1 ORDER BY 1;
@@ -132,11 +132,11 @@ RESET ROLE;
 SET ROLE regress_ex_owner;
 SELECT fs.register_feature_view('ex_spend', 'ex_cust',
 	'SELECT cust, at, amount, channel FROM ex_orders WHERE amount IS NOT NULL', 'cust', 'at');
-SELECT version, status FROM fs.materialize('ex_spend');
+SELECT version, status FROM fs.materialize('ex_spend', full => true);
 SELECT expectation FROM fs.expectation_results
  WHERE run_id = (SELECT max(run_id) FROM fs.materialization_runs WHERE view_name = 'ex_spend') ORDER BY 1;
 -- and a given version is materialized on request
-SELECT version, status FROM fs.materialize('ex_spend', version => 1);
+SELECT version, status FROM fs.materialize('ex_spend', version => 1, full => true);
 SELECT quarantine_relation IS NOT NULL AS has_quarantine FROM fs.feature_views WHERE name = 'ex_spend' ORDER BY version;
 
 -- a drift bound as a one-liner: the batch's drift from the profile of a
@@ -144,7 +144,7 @@ SELECT quarantine_relation IS NOT NULL AS has_quarantine FROM fs.feature_views W
 SELECT fs.add_drift_expectation('ex_spend', 'amount', tstzrange('2024-01-01', '2024-01-10'), threshold => 5);
 SELECT name, kind, severity, observed_expression LIKE 'fs.drift_value(%' AS observes_drift FROM fs.expectations
  WHERE view = 'ex_spend' AND name = 'amount_psi';
-SELECT status FROM fs.materialize('ex_spend');
+SELECT status FROM fs.materialize('ex_spend', full => true);
 SELECT passed, observed::float8 >= 0 AS observed_a_score FROM fs.expectation_results
  WHERE expectation = 'amount_psi' ORDER BY result_id DESC LIMIT 1;
 -- a shifted batch breaks a tight bound (here a warning: published, recorded)
@@ -153,7 +153,7 @@ SELECT fs.add_drift_expectation('ex_spend', 'amount', tstzrange('2024-01-01', '2
 RESET ROLE;
 INSERT INTO ex_orders SELECT 100 + g, '2024-01-05', 1000 + g, 'web', 'z@x.org' FROM generate_series(1, 20) g;
 SET ROLE regress_ex_owner;
-SELECT status, rows_written FROM fs.materialize('ex_spend');
+SELECT status, rows_written FROM fs.materialize('ex_spend', full => true);
 SELECT expectation, passed, action, observed::float8 > 0.5 AS beyond_bound FROM fs.expectation_results
  WHERE run_id = (SELECT max(run_id) FROM fs.materialization_runs WHERE view_name = 'ex_spend')
    AND expectation = 'amount_shift';

@@ -41,12 +41,12 @@ SELECT fs.add_expectation(view, 'v_positive', 'v > 0', 'block'), fs.add_expectat
 -- a clean batch (one row fails a warn: published, recorded)
 BEGIN;
 SELECT gp_staged_rows('gp_table') AS staged_before \gset
-SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_table');
+SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_table', full => true);
 SELECT gp_staged_rows('gp_table') - :staged_before AS staged;
 COMMIT;
 BEGIN;
 SELECT gp_staged_rows('gp_random') AS staged_before \gset
-SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_random');
+SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_random', full => true);
 SELECT gp_staged_rows('gp_random') - :staged_before AS staged;
 COMMIT;
 SELECT view_name, expectation, rows_checked, rows_failing, observed, passed, action
@@ -61,7 +61,7 @@ SELECT (SELECT count(*) FROM fs_data.gp_table_v1_stage) + (SELECT count(*) FROM 
 UPDATE gp_events SET v = v + 0.5 WHERE k = 3;
 BEGIN;
 SELECT gp_staged_rows('gp_table') AS staged_before \gset
-SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_table');
+SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_table', full => true);
 SELECT gp_staged_rows('gp_table') - :staged_before AS staged;
 COMMIT;
 
@@ -70,7 +70,7 @@ COMMIT;
 INSERT INTO gp_events VALUES (1, '2024-06-01', -1);
 BEGIN;
 SELECT gp_staged_rows('gp_table') AS staged_before \gset
-SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_table');
+SELECT status, rows_read, rows_written, online_rows FROM fs.materialize('gp_table', full => true);
 SELECT gp_staged_rows('gp_table') - :staged_before > 0 AS staged;
 COMMIT;
 SELECT count(*) AS history_rows_after_block, max(ts) < '2024-06-01' AS newest_not_published FROM fs_data.gp_table_v1;

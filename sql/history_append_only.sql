@@ -16,9 +16,9 @@ CREATE TABLE hao.scores (user_id int, at timestamptz, score numeric, note json);
 INSERT INTO hao.scores VALUES
 	(1, '2024-01-01', 1.0, '{"by": "a"}'), (1, '2024-01-02', 2.0, '{"by": "a"}'), (2, '2024-01-01', 5.0, NULL);
 SELECT fs.register_feature_view('hao_scores', 'hao_user', 'hao.scores', 'user_id', 'at');
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_scores');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_scores', full => true);
 -- an unchanged re-run writes nothing
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_scores');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_scores', full => true);
 -- (the first run happened on 01-03: created times made deterministic for what follows)
 UPDATE fs_data.hao_scores_v1 SET fs_created_at = '2024-01-03';
 UPDATE fs_data.hao_scores_v1_online SET fs_created_at = '2024-01-03';
@@ -26,22 +26,22 @@ UPDATE fs_data.hao_scores_v1_online SET fs_created_at = '2024-01-03';
 -- A correction of (1, 01-02) adds a row; the old one stays.  The online
 -- store takes the newest row.
 UPDATE hao.scores SET score = 2.5 WHERE user_id = 1 AND at = '2024-01-02';
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_scores');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_scores', full => true);
 UPDATE fs_data.hao_scores_v1 SET fs_created_at = '2024-02-01' WHERE fs_created_at > '2024-01-03';
 SELECT user_id, at::date, score, fs_created_at::date FROM fs_data.hao_scores_v1 ORDER BY user_id, at, fs_created_at;
 SELECT user_id, at::date, score FROM fs_data.hao_scores_v1_online ORDER BY user_id;
 -- the same values again: nothing written; a json change is a change
-SELECT rows_written FROM fs.materialize('hao_scores');
+SELECT rows_written FROM fs.materialize('hao_scores', full => true);
 UPDATE hao.scores SET note = '{"by": "b"}' WHERE user_id = 1 AND at = '2024-01-01';
-SELECT rows_written FROM fs.materialize('hao_scores');
+SELECT rows_written FROM fs.materialize('hao_scores', full => true);
 UPDATE fs_data.hao_scores_v1 SET fs_created_at = '2024-02-15' WHERE fs_created_at > '2024-02-01';
 -- A second correction, then back to the first one's value: compared with
 -- the newest row, each is a change.
 UPDATE hao.scores SET score = 3.0 WHERE user_id = 1 AND at = '2024-01-02';
-SELECT rows_written FROM fs.materialize('hao_scores');
+SELECT rows_written FROM fs.materialize('hao_scores', full => true);
 UPDATE fs_data.hao_scores_v1 SET fs_created_at = '2024-03-01' WHERE fs_created_at > '2024-02-15';
 UPDATE hao.scores SET score = 2.5 WHERE user_id = 1 AND at = '2024-01-02';
-SELECT rows_written FROM fs.materialize('hao_scores');
+SELECT rows_written FROM fs.materialize('hao_scores', full => true);
 UPDATE fs_data.hao_scores_v1 SET fs_created_at = '2024-04-01' WHERE fs_created_at > '2024-03-01';
 SELECT user_id, at::date, score, note::text, fs_created_at::date FROM fs_data.hao_scores_v1
  ORDER BY user_id, at, fs_created_at;
@@ -120,7 +120,7 @@ SELECT fs.historical_features('SELECT * FROM hao.labels WHERE label_ts < ''2024-
 SET client_min_messages = warning;
 -- A version that was never revised gets the plain join.
 SELECT fs.register_feature_view('hao_scores', 'hao_user', 'SELECT user_id, at, score FROM hao.scores', 'user_id', 'at');
-SELECT rows_written FROM fs.materialize('hao_scores');
+SELECT rows_written FROM fs.materialize('hao_scores', full => true);
 SELECT fs.historical_features('hao.labels', '{hao_scores:score}', 'user_id', 'label_ts');
 
 -- Identical source rows for one key and event time count once; different
@@ -129,10 +129,10 @@ CREATE TABLE hao.dups (user_id int, at timestamptz, score numeric, note json);
 INSERT INTO hao.dups VALUES (1, '2024-01-01', 1.0, '[1, 2]'), (1, '2024-01-01', 1.0, '[1, 2]'),
 	(2, '2024-01-01', NULL, NULL), (2, '2024-01-01', NULL, NULL), (3, '2024-01-01', 7, NULL);
 SELECT fs.register_feature_view('hao_dups', 'hao_user', 'hao.dups', 'user_id', 'at');
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_dups');
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_dups');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_dups', full => true);
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_dups', full => true);
 INSERT INTO hao.dups VALUES (3, '2024-01-01', 7.0, NULL), (4, '2024-01-02', 1, NULL);
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_dups');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('hao_dups', full => true);
 SELECT count(*) AS history_rows FROM fs_data.hao_dups_v1;
 -- (7 and 7.0 are equal numbers but different values: not the same row)
 
@@ -146,7 +146,7 @@ END
 $$;
 CREATE TRIGGER touch AFTER UPDATE OR DELETE ON fs_data.hao_scores_v2 FOR EACH ROW EXECUTE FUNCTION hao.touch();
 UPDATE hao.scores SET score = score + 1;
-SELECT rows_written FROM fs.materialize('hao_scores');
+SELECT rows_written FROM fs.materialize('hao_scores', full => true);
 SELECT count(*) AS updates_or_deletes FROM hao.touched;
 DROP TRIGGER touch ON fs_data.hao_scores_v2;
 

@@ -18,20 +18,20 @@ SELECT version, rows_read, rows_written, online_rows
   FROM fs.materialize('mat_scores', now() - interval '4 days', now() - interval '1 day');
 SELECT user_id, score, label FROM fs_data.mat_scores_v1 ORDER BY user_id, at;
 -- everything; rows without key or time are skipped
-SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('mat_scores');
+SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('mat_scores', full => true);
 SELECT user_id, score, label FROM fs_data.mat_scores_v1 ORDER BY user_id, at;
 SELECT user_id, score, label FROM fs_data.mat_scores_v1_online ORDER BY user_id;
 
 -- re-running changes nothing: no rows written, created times unchanged
 CREATE TEMP TABLE mat_snapshot AS SELECT * FROM fs_data.mat_scores_v1;
-SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('mat_scores');
+SELECT version, rows_read, rows_written, online_rows FROM fs.materialize('mat_scores', full => true);
 SELECT count(*) AS changed_rows FROM (
 	SELECT * FROM fs_data.mat_scores_v1 EXCEPT SELECT * FROM mat_snapshot) d;
 
 -- a late correction of an existing event adds a history row (the old one
 -- stays: history is append-only) and replaces the online row
 UPDATE mat_events SET score = 0.25 WHERE user_id = 1 AND label = 'b';
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('mat_scores');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('mat_scores', full => true);
 SELECT user_id, score, label, fs_created_at > (SELECT max(fs_created_at) FROM mat_snapshot) AS newer
   FROM fs_data.mat_scores_v1_online WHERE user_id = 1;
 
@@ -68,7 +68,7 @@ SELECT * FROM fs.online_features(ARRAY['mat_scores:label'], ARRAY[3]);
 CREATE TABLE mat_profile (user_id int, updated date, country text);
 INSERT INTO mat_profile VALUES (1, current_date, 'NZ'), (2, current_date - 400, 'FR');
 SELECT fs.register_feature_view('mat_profile', 'mat_user', 'mat_profile', 'user_id', 'updated');
-SELECT online_rows FROM fs.materialize('mat_profile');
+SELECT online_rows FROM fs.materialize('mat_profile', full => true);
 SELECT * FROM fs.online_features(ARRAY['mat_profile:country', 'mat_scores:score'], ARRAY[1, 2]);
 SELECT * FROM fs.online_features(ARRAY['mat_scores:score'], ARRAY['1']);
 SELECT * FROM fs.online_features(ARRAY['mat_scores:nope'], ARRAY[1]);
@@ -82,20 +82,20 @@ SELECT fs.register_feature_view('mat_wide', 'mat_user',
 	'SELECT 1 AS user_id, now() AS at, ' ||
 	(SELECT string_agg(format('%s AS f%s', i, i), ', ') FROM generate_series(1, 60) i),
 	'user_id', 'at');
-SELECT online_rows FROM fs.materialize('mat_wide');
+SELECT online_rows FROM fs.materialize('mat_wide', full => true);
 SELECT (SELECT count(*) FROM jsonb_object_keys(features)) AS n,
 	   features -> 'mat_wide:f1' AS f1, features -> 'mat_wide:f60' AS f60
   FROM fs.online_features('{mat_wide:*}', ARRAY[1]);
 
 -- materialization errors
-SELECT * FROM fs.materialize('mat_nope');
+SELECT * FROM fs.materialize('mat_nope', full => true);
 SELECT * FROM fs.materialize(NULL);
 SELECT * FROM fs.materialize('mat_scores', '2024-01-02', '2024-01-01');
 -- a source with two different rows for one key and event time
 CREATE TABLE mat_dups (user_id int, at timestamptz, v int);
 INSERT INTO mat_dups VALUES (1, '2024-01-01', 1), (1, '2024-01-01', 2);
 SELECT fs.register_feature_view('mat_dups', 'mat_user', 'mat_dups', 'user_id', 'at');
-SELECT * FROM fs.materialize('mat_dups');
+SELECT * FROM fs.materialize('mat_dups', full => true);
 SELECT count(*) AS nothing_written FROM fs_data.mat_dups_v1;
 
 -- a dbt-style rebuild: the source table is replaced by renaming, and the next
@@ -103,14 +103,14 @@ SELECT count(*) AS nothing_written FROM fs_data.mat_dups_v1;
 CREATE TABLE mat_model (user_id int, at timestamptz, x int);
 INSERT INTO mat_model VALUES (1, '2024-01-01', 10);
 SELECT fs.register_feature_view('mat_model', 'mat_user', 'SELECT user_id, at, x FROM mat_model', 'user_id', 'at');
-SELECT rows_written FROM fs.materialize('mat_model');
+SELECT rows_written FROM fs.materialize('mat_model', full => true);
 BEGIN;
 CREATE TABLE mat_model__dbt_tmp AS SELECT 1 AS user_id, timestamptz '2024-01-02' AS at, 20 AS x;
 ALTER TABLE mat_model RENAME TO mat_model__dbt_backup;
 ALTER TABLE mat_model__dbt_tmp RENAME TO mat_model;
 COMMIT;
 DROP TABLE mat_model__dbt_backup CASCADE;
-SELECT rows_written FROM fs.materialize('mat_model');
+SELECT rows_written FROM fs.materialize('mat_model', full => true);
 SELECT user_id, at, x FROM fs_data.mat_model_v1 ORDER BY at;
 SELECT fs.register_feature_view('mat_model', 'mat_user', 'SELECT user_id, at, x FROM mat_model', 'user_id', 'at')
 	AS same_version;
@@ -119,7 +119,7 @@ SELECT fs.register_feature_view('mat_model', 'mat_user', 'SELECT user_id, at, x 
 SELECT * FROM fs.online_features(ARRAY['mat_model:x'], ARRAY[1]);
 SELECT fs.register_feature_view('mat_model', 'mat_user', 'SELECT user_id, at, x * 10 AS x FROM mat_model',
 	'user_id', 'at') AS new_version;
-SELECT online_rows FROM fs.materialize('mat_model');
+SELECT online_rows FROM fs.materialize('mat_model', full => true);
 SELECT * FROM fs.online_features(ARRAY['mat_model:x'], ARRAY[1]);
 SELECT * FROM fs.online_features(ARRAY['mat_model@1:x'], ARRAY[1]);
 SELECT fs.drop_feature_view('mat_model', 2);
@@ -138,5 +138,5 @@ SELECT fs.register_feature_view('mat_code_info', 'mat_code', 'mat_codes', 'code'
 SELECT a.attname, format_type(a.atttypid, a.atttypmod)
   FROM fs.feature_views v, pg_attribute a
  WHERE v.name = 'mat_code_info' AND a.attrelid = v.online_relation AND a.attnum > 0 ORDER BY a.attnum;
-SELECT rows_written FROM fs.materialize('mat_code_info');
+SELECT rows_written FROM fs.materialize('mat_code_info', full => true);
 SELECT * FROM fs.online_features(ARRAY['mat_code_info:*'], ARRAY['ab']::char(4)[]);

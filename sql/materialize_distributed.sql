@@ -54,7 +54,7 @@ DECLARE
 	m record;
 BEGIN
 	FOREACH v IN ARRAY ARRAY['md_one', 'md_dist'] LOOP
-		m := fs.materialize(v, start, finish);
+		m := fs.materialize(v, start, finish, full => start IS NULL AND finish IS NULL);
 		RETURN QUERY SELECT v, m.rows_read, m.rows_written, m.online_rows, m.status,
 							(SELECT r.rows_revised FROM fs.materialization_runs r WHERE r.view_name = v
 							  ORDER BY r.run_id DESC LIMIT 1);
@@ -75,7 +75,7 @@ CREATE TABLE pg_catalog.pg_dist_partition (logicalrelid regclass, partmethod "ch
 RESET allow_system_table_mods;
 INSERT INTO pg_catalog.pg_dist_partition VALUES ('fs_data.md_dist_v1', 'h'), ('fs_data.md_dist_v1_online', 'h');
 -- distributed storage is published from its stage, which must be distributed too
-SELECT * FROM fs.materialize('md_dist');
+SELECT * FROM fs.materialize('md_dist', full => true);
 SELECT fs_internal.write('ensure_quarantine', v) FROM unnest(ARRAY['md_one', 'md_dist']) v;
 CREATE VIEW md_check AS
 SELECT md_differences('history') AS history_differences, md_differences('online') AS online_differences,
@@ -102,8 +102,8 @@ SELECT * FROM md_check;
 
 -- different rows for one key and event time: the same error, naming the key
 INSERT INTO md_events VALUES (7, timestamptz '2024-01-01 03:00+00', 99, 'l0', timestamptz '2024-01-02 00:00+00');
-SELECT * FROM fs.materialize('md_one');
-SELECT * FROM fs.materialize('md_dist');
+SELECT * FROM fs.materialize('md_one', full => true);
+SELECT * FROM fs.materialize('md_dist', full => true);
 -- a created-time column resolves it: the newest created row wins
 SELECT fs.set_feature_view_options(v, created_column => 'updated_at') FROM unnest(ARRAY['md_one', 'md_dist']) v;
 SELECT * FROM md_materialize();

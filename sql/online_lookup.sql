@@ -9,7 +9,7 @@ INSERT INTO onl_events VALUES
 	(2, now() - interval '3 days', 0.25, 'stale'),
 	(3, now() - interval '2 hours', NULL, 'three');
 SELECT fs.register_feature_view('onl_scores', 'onl_user', 'onl_events', 'user_id', 'at', ttl => '1 day');
-SELECT online_rows FROM fs.materialize('onl_scores');
+SELECT online_rows FROM fs.materialize('onl_scores', full => true);
 
 -- one row per key in request order: duplicates, NULL keys and missing keys
 -- included; user 2's row is older than the TTL, user 3's score is NULL
@@ -38,8 +38,8 @@ SELECT fs.register_feature_view('onl_balance', 'onl_account',
 	'SELECT account, at, balance FROM onl_accounts', 'account', 'at', ttl => '3 days');
 SELECT fs.register_feature_view('onl_codes', 'onl_code',
 	'SELECT code, at, balance FROM onl_accounts', 'code', 'at');
-SELECT online_rows FROM fs.materialize('onl_balance');
-SELECT online_rows FROM fs.materialize('onl_codes');
+SELECT online_rows FROM fs.materialize('onl_balance', full => true);
+SELECT online_rows FROM fs.materialize('onl_codes', full => true);
 SELECT * FROM fs.online_features('{onl_balance:balance}', ARRAY[7, 8, 9]);
 SELECT * FROM fs.online_features('{onl_balance:balance}', ARRAY[8.5]);
 SELECT * FROM fs.online_features('{onl_codes:balance}', ARRAY['x7', 'y8']::varchar[]);
@@ -58,8 +58,8 @@ SELECT fs.register_feature_view('onl_seen', 'onl_item',
 	'SELECT id, seen, n FROM onl_items', 'id', 'seen', ttl => '2 days');
 SELECT fs.register_feature_view('onl_day', 'onl_item',
 	'SELECT id, day, n FROM onl_items', 'id', 'day', ttl => '3 days');
-SELECT online_rows FROM fs.materialize('onl_seen');
-SELECT online_rows FROM fs.materialize('onl_day');
+SELECT online_rows FROM fs.materialize('onl_seen', full => true);
+SELECT online_rows FROM fs.materialize('onl_day', full => true);
 SELECT * FROM fs.online_features('{onl_seen:n, onl_day:n}', ARRAY[1, 2]::bigint[]);
 
 -- values become JSON exactly as jsonb_build_object makes them
@@ -80,7 +80,7 @@ INSERT INTO onl_wide VALUES
 	(4, now(), 1, 1, 1, 1e-7, 1e100, 1e-20, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 	 NULL, NULL, NULL, NULL, NULL);
 SELECT fs.register_feature_view('onl_wide', 'onl_item', 'onl_wide', 'id', 'at');
-SELECT online_rows FROM fs.materialize('onl_wide');
+SELECT online_rows FROM fs.materialize('onl_wide', full => true);
 SELECT o.key, o.features::text = (
 		SELECT (jsonb_build_object('onl_wide:i2', i2, 'onl_wide:i4', i4, 'onl_wide:i8', i8, 'onl_wide:f4', f4,
 			'onl_wide:f8', f8, 'onl_wide:num', num, 'onl_wide:t', t, 'onl_wide:vc', vc,
@@ -105,7 +105,7 @@ SELECT i, now(), x, CASE WHEN abs(x) BETWEEN 1e-37 AND 1e38 OR x = 0 THEN x::flo
 				 ELSE (random() - 0.5) * 10 ^ (floor(random() * 615) - 307) END AS x
 		  FROM generate_series(1, 20000) i) s;
 SELECT fs.register_feature_view('onl_floats', 'onl_item', 'SELECT id::bigint, at, d, r FROM onl_floats', 'id', 'at');
-SELECT online_rows FROM fs.materialize('onl_floats');
+SELECT online_rows FROM fs.materialize('onl_floats', full => true);
 CREATE TEMP VIEW onl_float_mismatches AS
 SELECT count(*) FILTER (WHERE o.features::text <> jsonb_build_object('onl_floats:d', f.d, 'onl_floats:r', f.r)::text)
 		   AS mismatches,
@@ -152,7 +152,7 @@ BEGIN;
 SELECT fs.register_feature_view('onl_scores', 'onl_user',
 	'SELECT user_id, at, score, upper(label) AS label FROM onl_events', 'user_id', 'at', ttl => '1 day') AS version;
 EXECUTE onl_q(ARRAY[1]);
-SELECT online_rows FROM fs.materialize('onl_scores');
+SELECT online_rows FROM fs.materialize('onl_scores', full => true);
 EXECUTE onl_q(ARRAY[1]);
 SAVEPOINT s;
 UPDATE fs.view_versions SET ttl = '1 minute' WHERE view_name = 'onl_scores' AND version = 2;

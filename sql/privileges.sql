@@ -33,7 +33,7 @@ SELECT p.oid::regprocedure AS plpgsql_function_without_search_path
 SET ROLE regress_fs_owner;
 SELECT fs.create_entity('priv_shop', 'int');
 SELECT fs.register_feature_view('priv_sales', 'priv_shop', 'priv_orders', 'shop_id', 'at');
-SELECT rows_written FROM fs.materialize('priv_sales');
+SELECT rows_written FROM fs.materialize('priv_sales', full => true);
 -- storage belongs to the extension's owner; the view's owner holds what it
 -- needs to materialize and to grant reads
 SELECT relname, pg_get_userbyid(relowner) = (SELECT pg_get_userbyid(nspowner) FROM pg_namespace
@@ -49,7 +49,7 @@ SELECT name, version, owner_role FROM fs.feature_views WHERE name = 'priv_sales'
 SELECT * FROM fs.online_features(ARRAY['priv_sales:total'], ARRAY[1]);
 SELECT count(*) FROM fs_data.priv_sales_v1;
 -- nor may it write: materialize, re-register, drop, or touch the catalog
-SELECT * FROM fs.materialize('priv_sales');
+SELECT * FROM fs.materialize('priv_sales', full => true);
 SELECT fs.register_feature_view('priv_sales', 'priv_shop', 'SELECT shop_id, at, total * 2 AS total FROM priv_orders',
 	'shop_id', 'at');
 SELECT fs.drop_feature_view('priv_sales');
@@ -91,14 +91,14 @@ RESET ROLE;
 SET ROLE regress_fs_analyst;
 SELECT * FROM fs.online_features(ARRAY['priv_sales:total'], ARRAY[1, 2]);
 SELECT count(*) FROM fs_data.priv_sales_v1;
-SELECT * FROM fs.materialize('priv_sales');
+SELECT * FROM fs.materialize('priv_sales', full => true);
 -- the analyst may define its own views over data it can read
 RESET ROLE;
 CREATE TABLE priv_notes (shop_id int, at date, note text);
 ALTER TABLE priv_notes OWNER TO regress_fs_analyst;
 SET ROLE regress_fs_analyst;
 SELECT fs.register_feature_view('priv_notes', 'priv_shop', 'priv_notes', 'shop_id', 'at');
-SELECT rows_written FROM fs.materialize('priv_notes');
+SELECT rows_written FROM fs.materialize('priv_notes', full => true);
 SELECT name, owner_role FROM fs.feature_views WHERE name = 'priv_notes';
 RESET ROLE;
 

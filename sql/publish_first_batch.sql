@@ -12,9 +12,9 @@ SELECT fs.register_feature_view('pf_first', 'pf_user', 'pf_events', 'user_id', '
 SELECT fs.register_feature_view('pf_split', 'pf_user', 'pf_events', 'user_id', 'at');
 -- pf_first: one run into empty storage; pf_split: a window first (into empty
 -- storage), then the full run into a history that holds rows
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_first');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_first', full => true);
 SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_split', finish => '2024-01-04 00:00+00');
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_split');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_split', full => true);
 -- the same history and online rows
 SELECT (SELECT count(*) FROM fs_data.pf_first_v1) AS first_rows,
 	   (SELECT count(*) FROM (SELECT user_id, at, score, tag FROM fs_data.pf_first_v1
@@ -28,19 +28,19 @@ SELECT (SELECT count(*) FROM fs_data.pf_first_v1_online) AS online_keys,
 		  FROM fs_data.pf_first_v1_online o) AS online_newest;
 -- one created time per run, and a rerun writes nothing
 SELECT count(DISTINCT fs_created_at) AS created_times FROM fs_data.pf_first_v1;
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_first');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_first', full => true);
 
 -- identical rows for one key and event time in a first batch count once
 CREATE TABLE pf_twice (user_id int, at timestamptz, score int);
 INSERT INTO pf_twice VALUES (1, '2024-01-01', 1), (1, '2024-01-01', 1), (2, '2024-01-01', 5), (1, '2024-01-02', 3);
 SELECT fs.register_feature_view('pf_twice', 'pf_user', 'pf_twice', 'user_id', 'at');
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_twice');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_twice', full => true);
 SELECT user_id, at, score FROM fs_data.pf_twice_v1 ORDER BY 1, 2;
 SELECT user_id, at, score FROM fs_data.pf_twice_v1_online ORDER BY 1;
 -- different ones are an error naming the key, and nothing is written
 INSERT INTO pf_twice VALUES (2, '2024-01-01', 6);
 SELECT fs.register_feature_view('pf_clash', 'pf_user', 'pf_twice', 'user_id', 'at');
-SELECT * FROM fs.materialize('pf_clash');
+SELECT * FROM fs.materialize('pf_clash', full => true);
 SELECT (SELECT count(*) FROM fs_data.pf_clash_v1) AS history_rows,
 	   (SELECT count(*) FROM fs_data.pf_clash_v1_online) AS online_rows;
 -- what the fallback relies on: the statement that does not rank the batch
@@ -66,7 +66,7 @@ ALTER TABLE pf_twice ADD COLUMN updated_at timestamptz DEFAULT '2024-01-01';
 UPDATE pf_twice SET updated_at = '2024-01-05' WHERE score = 6;
 SELECT fs.register_feature_view('pf_created', 'pf_user', 'pf_twice', 'user_id', 'at');
 SELECT fs.set_feature_view_options('pf_created', created_column => 'updated_at');
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_created');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_created', full => true);
 SELECT user_id, at, score FROM fs_data.pf_created_v1_online ORDER BY 1;
 
 -- pushes: a first push with a repeated row, then one into a history with rows
@@ -84,18 +84,18 @@ SELECT user_id, at, score, tag FROM fs_data.pf_push_v1_online;
 -- a first batch gated by an expectation: dropped rows stay out
 SELECT fs.register_feature_view('pf_gated', 'pf_user', 'pf_events', 'user_id', 'at');
 SELECT fs.add_expectation('pf_gated', 'tagged', 'tag IS NOT NULL', 'drop');
-SELECT rows_read, rows_written, status FROM fs.materialize('pf_gated');
+SELECT rows_read, rows_written, status FROM fs.materialize('pf_gated', full => true);
 SELECT count(*) AS history_rows, count(*) FILTER (WHERE tag IS NULL) AS untagged FROM fs_data.pf_gated_v1;
 
 -- a later batch is not ranked either: a row newer than its key's online row
 -- is written without a lookup, the others are looked up (unchanged ones
 -- write nothing), also for a key whose online row was deleted by hand
 SELECT fs.register_feature_view('pf_later', 'pf_user', 'pf_events', 'user_id', 'at');
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_later');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_later', full => true);
 DELETE FROM fs_data.pf_later_v1_online WHERE user_id = 1;
 INSERT INTO pf_events VALUES (1, '2030-01-01', 1, 'new'), (2, '2030-01-01', 2, 'new');
 UPDATE pf_events SET score = score + 100 WHERE user_id = 3 AND at = (SELECT min(at) FROM pf_events WHERE user_id = 3);
-SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_later');
+SELECT rows_read, rows_written, online_rows FROM fs.materialize('pf_later', full => true);
 SELECT rows_revised FROM fs.materialization_runs WHERE view_name = 'pf_later' ORDER BY run_id;
 SELECT count(*) AS history_rows, count(DISTINCT (user_id, at)) AS keys_and_times FROM fs_data.pf_later_v1;
 SELECT user_id, at, score FROM fs_data.pf_later_v1_online WHERE user_id IN (1, 2) ORDER BY 1;

@@ -11,7 +11,7 @@ INSERT INTO rl_src SELECT g % 10, timestamptz '2025-01-01 00:00:00+00' + g * int
 FROM generate_series(1, 100) AS g;
 SELECT fs.create_entity('rl_cust', 'bigint');
 SELECT fs.register_feature_view('rl_v', 'rl_cust', 'rl_src', 'id', 'ts');
-SELECT (fs.materialize('rl_v')).rows_written > 0 AS materialized;
+SELECT (fs.materialize('rl_v', full => true)).rows_written > 0 AS materialized;
 CREATE TABLE rl_spine AS SELECT g AS id, timestamptz '2025-01-05 00:00:00+00' AS ts FROM generate_series(1, 5) AS g;
 
 -- Online requests: at most 100000 keys and 10000 feature references.

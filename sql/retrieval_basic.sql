@@ -34,9 +34,9 @@ INSERT INTO retrieval_src.limits VALUES
 	(2, '2024-01-01', 50);
 SELECT fs.register_feature_view('retrieval_limits', 'retrieval_account', 'retrieval_src.limits',
 								 'account_id', 'day', ttl => '30 days');
-SELECT version, rows_written FROM fs.materialize('retrieval_txn');
-SELECT version, rows_written FROM fs.materialize('retrieval_profile');
-SELECT version, rows_written FROM fs.materialize('retrieval_limits');
+SELECT version, rows_written FROM fs.materialize('retrieval_txn', full => true);
+SELECT version, rows_written FROM fs.materialize('retrieval_profile', full => true);
+SELECT version, rows_written FROM fs.materialize('retrieval_limits', full => true);
 
 -- The spine (labels), with a NULL key, a key no view knows and a duplicate
 -- row (2 twice).
@@ -119,7 +119,7 @@ UPDATE retrieval_src.txn SET spend = spend * 100;
 SELECT fs.register_feature_view('retrieval_txn', 'retrieval_customer',
 								 'SELECT customer_id, event_ts, spend AS spend_cents, n_txn FROM retrieval_src.txn',
 								 'customer_id', 'event_ts', ttl => '7 days');
-SELECT version, rows_written FROM fs.materialize('retrieval_txn');
+SELECT version, rows_written FROM fs.materialize('retrieval_txn', full => true);
 --  label 2 (customer 1, 01-09 12:00): v1 spend 20, latest (v2) spend_cents 2000
 SELECT format('SELECT label_id, retrieval_txn__spend, retrieval_txn__spend_cents, retrieval_txn__n_txn FROM (%s) AS r ORDER BY label_id',
 			  fs.historical_features('SELECT * FROM retrieval_src."Labels" WHERE label_id IN (2, 3, 4)',

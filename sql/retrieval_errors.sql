@@ -8,7 +8,7 @@ SELECT fs.create_entity('retrieval_err_user', 'int8');
 CREATE TABLE retrieval_err.clicks (user_id int8, ts timestamptz, clicks int);
 INSERT INTO retrieval_err.clicks VALUES (1, '2024-01-01', 3);
 SELECT fs.register_feature_view('retrieval_err_clicks', 'retrieval_err_user', 'retrieval_err.clicks', 'user_id', 'ts');
-SELECT version FROM fs.materialize('retrieval_err_clicks');
+SELECT version FROM fs.materialize('retrieval_err_clicks', full => true);
 CREATE TABLE retrieval_err.spine (user_id int8, ts timestamptz, uid_text text, uid_int int4, n int,
 								  "retrieval_err_clicks__clicks" int);
 \set VERBOSITY terse

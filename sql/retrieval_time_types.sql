@@ -22,9 +22,9 @@ SELECT fs.register_feature_view('rtt_tz', 'rtt_user', 'SELECT user_id, at, v FRO
 SELECT fs.register_feature_view('rtt_ts', 'rtt_user', $$SELECT user_id, at AT TIME ZONE 'UTC' AS at, v FROM rtt.events$$,
 								 'user_id', 'at');
 SELECT fs.register_feature_view('rtt_day', 'rtt_user', 'rtt.daily', 'user_id', 'day');
-SELECT rows_written FROM fs.materialize('rtt_tz');
-SELECT rows_written FROM fs.materialize('rtt_ts');
-SELECT rows_written FROM fs.materialize('rtt_day');
+SELECT rows_written FROM fs.materialize('rtt_tz', full => true);
+SELECT rows_written FROM fs.materialize('rtt_ts', full => true);
+SELECT rows_written FROM fs.materialize('rtt_day', full => true);
 
 -- Labels A-D, their time as an instant (ts), a UTC wall time (t) and a day (d).
 CREATE TABLE rtt.labels (id text, user_id int, ts timestamptz, t timestamp, d date);

@@ -84,7 +84,7 @@ INSERT INTO scale_events
 SELECT u, now() - (u % 3) * interval '10 days' + d * interval '1 hour', u * 1.5 + d, 'l' || u
   FROM generate_series(1, 300) u, generate_series(0, 2) d;
 SELECT fs.register_feature_view('scale_users', 'scale_user', 'scale_events', 'user_id', 'at', ttl => '15 days');
-SELECT online_rows FROM fs.materialize('scale_users');
+SELECT online_rows FROM fs.materialize('scale_users', full => true);
 SELECT online_relation AS scale_online FROM fs.feature_views WHERE name = 'scale_users' \gset
 CREATE TABLE scale_probe AS
 SELECT o.ord, o.key, o.features

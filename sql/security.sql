@@ -18,7 +18,7 @@ INSERT INTO sec.sales SELECT s, date '2024-01-01' + d, s * 10 + d, 'code-' || s
   FROM generate_series(1, 3) s, generate_series(0, 13) d;
 SELECT fs.create_entity('sec_shop', 'int');
 SELECT fs.register_feature_view('sec_sales', 'sec_shop', 'sec.sales', 'shop_id', 'day');
-SELECT rows_written FROM fs.materialize('sec_sales');
+SELECT rows_written FROM fs.materialize('sec_sales', full => true);
 SELECT fs.create_drift_monitor('sec_sales_mon', 'sec_sales', '[2024-01-01, 2024-01-08)');
 GRANT SELECT ON fs_data.sec_sales_v1 TO regress_sec_reader;
 RESET ROLE;
@@ -55,7 +55,7 @@ CREATE TABLE fs_data.sec_sales_v2 (x int);
 RESET ROLE;
 -- a superuser materializes the attacker's view and runs every monitor: the
 -- source runs as the attacker, whose function cannot escalate
-SELECT rows_written FROM fs.materialize('sec_evil_v');
+SELECT rows_written FROM fs.materialize('sec_evil_v', full => true);
 SELECT monitor, error IS NULL AS ok FROM fs.run_drift_monitors('2024-01-20') ORDER BY 1;
 SELECT rolsuper AS attacker_is_superuser FROM pg_roles WHERE rolname = 'regress_sec_attacker';
 
@@ -120,7 +120,7 @@ INSERT INTO sec.scores VALUES (1, '2024-01-01', 1);
 SELECT fs.register_feature_view('sec_scores', 'sec_shop', 'SELECT k, day, score FROM sec.scores', 'k', 'day');
 ALTER TABLE sec.scores ALTER COLUMN score TYPE numeric;
 UPDATE sec.scores SET score = 1.7;
-SELECT rows_written FROM fs.materialize('sec_scores');
+SELECT rows_written FROM fs.materialize('sec_scores', full => true);
 RESET ROLE;
 
 -- 11. Captured search_path: the session's temporary schema is never stored,

@@ -10,7 +10,7 @@ SELECT fs.create_entity('sv_item', 'int');
 SELECT fs.register_feature_view('sv_prices', 'sv_item', 'SELECT item_id, at, price FROM sv_events', 'item_id', 'at');
 SELECT version, serving, first_success_at IS NULL AS never_run FROM fs.feature_views WHERE name = 'sv_prices';
 SELECT key, features FROM fs.online_features(ARRAY['sv_prices:price'], ARRAY[1]);
-SELECT rows_written FROM fs.materialize('sv_prices');
+SELECT rows_written FROM fs.materialize('sv_prices', full => true);
 SELECT key, features FROM fs.online_features(ARRAY['sv_prices:price'], ARRAY[1]);
 
 -- version 2 (prices in cents) is registered: until it has been materialized,
@@ -28,12 +28,12 @@ SELECT * FROM (:q) r ORDER BY item_id;
 
 -- a failed run of version 2 does not make it serve
 ALTER TABLE sv_events RENAME COLUMN price TO amount;
-SELECT rows_written FROM fs.materialize('sv_prices');
+SELECT rows_written FROM fs.materialize('sv_prices', full => true);
 ALTER TABLE sv_events RENAME COLUMN amount TO price;
 SELECT key, features FROM fs.online_features(ARRAY['sv_prices:price'], ARRAY[1]);
 
 -- its first success does, in the same session (the cached resolution sees it)
-SELECT version, rows_written FROM fs.materialize('sv_prices');
+SELECT version, rows_written FROM fs.materialize('sv_prices', full => true);
 SELECT version, serving, first_success_at IS NOT NULL AS succeeded FROM fs.feature_views
  WHERE name = 'sv_prices' ORDER BY version;
 SELECT key, features FROM fs.online_features(ARRAY['sv_prices:price'], ARRAY[1, 2]);
@@ -44,7 +44,7 @@ SELECT * FROM (:q) r ORDER BY item_id;
 -- keep their cached online reads)
 SELECT generation AS gen_before FROM fs.catalog_state \gset
 INSERT INTO sv_events VALUES (3, '2024-03-02', 30);
-SELECT rows_written FROM fs.materialize('sv_prices');
+SELECT rows_written FROM fs.materialize('sv_prices', full => true);
 SELECT generation = :gen_before AS generation_unchanged FROM fs.catalog_state;
 
 -- the serving version is the newest that succeeded: dropping it falls back

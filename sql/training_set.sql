@@ -21,7 +21,7 @@ SELECT (1 + i % 20)::bigint AS customer_id,
 	   i % 4 = 0 AS online
   FROM generate_series(0, 999) AS i;
 SELECT fs.register_feature_view('ts_txn', 'ts_customer', 'ts_src.txn', 'customer_id', 'event_ts', ttl => '7 days');
-SELECT version, rows_written FROM fs.materialize('ts_txn');
+SELECT version, rows_written FROM fs.materialize('ts_txn', full => true);
 CREATE TABLE ts_src.labels AS
 SELECT c::bigint AS customer_id, timestamptz '2024-01-10 12:00' + d * interval '20 days' AS label_ts,
 	   (c + d) % 3 = 0 AS churned
@@ -83,7 +83,7 @@ SELECT a.spine_hash = b.spine_hash AS same_spine, a.checksum <> b.checksum AS ot
 
 -- Immutable: later feature data changes new versions, never stored ones.
 UPDATE ts_src.txn SET amount = amount + 1000 WHERE customer_id = 1;
-SELECT version, rows_written FROM fs.materialize('ts_txn');
+SELECT version, rows_written FROM fs.materialize('ts_txn', full => true);
 SELECT fs.create_training_set('ts_churn', 'ts_src.labels', '{ts_txn:*}', 'customer_id', 'label_ts');
 SELECT version, checksum = (SELECT checksum FROM fs.training_sets WHERE name = 'ts_churn' AND version = 1) AS same_as_v1
   FROM fs.training_sets WHERE name = 'ts_churn' ORDER BY version;
@@ -97,7 +97,7 @@ SELECT (SELECT count(*) FROM (SELECT * FROM ts_src.expected EXCEPT ALL SELECT * 
 SELECT fs.register_feature_view('ts_txn', 'ts_customer',
 								 'SELECT customer_id, event_ts, amount * 100 AS amount FROM ts_src.txn',
 								 'customer_id', 'event_ts', ttl => '7 days');
-SELECT version, rows_written FROM fs.materialize('ts_txn');
+SELECT version, rows_written FROM fs.materialize('ts_txn', full => true);
 SELECT fs.create_training_set('ts_both', 'ts_src.labels', '{ts_txn@1:amount, ts_txn@2:amount}',
 							  'customer_id', 'label_ts');
 SELECT position, column_name, ref, view_name, view_version, feature

@@ -35,7 +35,7 @@ SELECT (1 + i % 40)::bigint AS item_id,
 	   CASE WHEN i % 25 <> 0 THEN ARRAY[i, NULL, -i] END AS ints
   FROM generate_series(0, 1999) AS i;
 SELECT fs.register_feature_view('tscp_v', 'tscp_item', 'tscp.src', 'item_id', 'ts');
-SELECT rows_written FROM fs.materialize('tscp_v');
+SELECT rows_written FROM fs.materialize('tscp_v', full => true);
 CREATE TABLE tscp.spine AS
 SELECT (1 + i % 45)::bigint AS item_id, timestamptz '2024-03-01' + (i % 60) * interval '1 hour' + interval '30 minutes' AS ts
   FROM generate_series(0, 2999) AS i;

@@ -13,7 +13,7 @@ SELECT (i % 50)::int AS user_id, timestamptz '2024-01-01' + i * interval '1 hour
 	   (i % 200) * 0.25::float8 AS score, (i % 9) * 1.5 AS amount, 'tag ' || (i % 7) AS tag
   FROM generate_series(1, 2000) AS i;
 SELECT fs.register_feature_view('tsc_events', 'tsc_user', 'tsc.events', 'user_id', 'at');
-SELECT rows_written FROM fs.materialize('tsc_events');
+SELECT rows_written FROM fs.materialize('tsc_events', full => true);
 CREATE TABLE tsc.spine AS
 SELECT (i % 50)::int AS user_id, timestamptz '2024-02-01' + i * interval '1 minute' AS ts
   FROM generate_series(1, 40000) AS i;

@@ -7,7 +7,7 @@ CREATE TABLE tsd_labels (k bigint, at timestamptz, y boolean);
 INSERT INTO tsd_labels VALUES (1, '2024-01-10', true), (2, '2024-01-10', false);
 SELECT fs.create_entity('tsd_key', 'bigint');
 SELECT fs.register_feature_view('tsd_spend', 'tsd_key', 'tsd_txn', 'k', 'at');
-SELECT rows_written FROM fs.materialize('tsd_spend');
+SELECT rows_written FROM fs.materialize('tsd_spend', full => true);
 SELECT fs.create_training_set('tsd_set', 'tsd_labels', '{tsd_spend:amount}', 'k', 'at');
 SELECT fs.drop_feature_view('tsd_spend', 1);
 SELECT count(*) AS versions_left FROM fs.training_sets WHERE name = 'tsd_set';

@@ -14,7 +14,7 @@ SELECT (i % 1000)::bigint AS item_id, timestamptz '2024-01-01' + (i / 1000) * in
 	   (i % 1009) * 0.01::float8 AS price, md5(i::text) AS note
   FROM generate_series(0, 99999) AS i;
 SELECT fs.register_feature_view('tsl_prices', 'tsl_item', 'tsl.prices', 'item_id', 'at');
-SELECT rows_written FROM fs.materialize('tsl_prices');
+SELECT rows_written FROM fs.materialize('tsl_prices', full => true);
 -- 100,000 spine rows
 CREATE TABLE tsl.spine AS
 SELECT (i % 1000)::bigint AS item_id, timestamptz '2024-01-02' + (i % 97) * interval '17 minutes' AS ts, i AS n

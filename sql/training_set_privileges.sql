@@ -23,7 +23,7 @@ CREATE SCHEMA tsp_analyst AUTHORIZATION regress_ts_analyst;
 SET ROLE regress_ts_owner;
 SELECT fs.create_entity('tsp_shop', 'int');
 SELECT fs.register_feature_view('tsp_sales', 'tsp_shop', 'tsp.orders', 'shop_id', 'at');
-SELECT rows_written FROM fs.materialize('tsp_sales');
+SELECT rows_written FROM fs.materialize('tsp_sales', full => true);
 RESET ROLE;
 
 -- Without SELECT on the view's storage, no set can be built from it.

@@ -25,7 +25,7 @@ SELECT fs.register_feature_view('upg_pages', 'upg_visitor', 'upg_visits', 'visit
 -- online tables made before 0.4 leave room for HOT updates from now on
 SELECT c.reloptions FROM pg_class c JOIN fs.view_versions vv ON c.oid = vv.online_relid WHERE vv.view_name = 'upg_pages';
 INSERT INTO upg_visits VALUES (2, '2024-05-03', 4);
-SELECT rows_written FROM fs.materialize('upg_pages');
+SELECT rows_written FROM fs.materialize('upg_pages', full => true);
 
 -- the updated extension equals a fresh install, object for object: member
 -- objects with function definitions, and for the extension's tables and

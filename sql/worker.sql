@@ -202,7 +202,7 @@ SELECT fs.metrics() ~ '\nfs_materialization_runs_total\{view="wk_clicks",version
 RESET ROLE;
 
 -- pruning keeps running runs and recent history
-SELECT * FROM fs.materialize('wk_manual');
+SELECT * FROM fs.materialize('wk_manual', full => true);
 SELECT fs_internal.write('prune_runs', interval '1 hour') AS pruned;
 UPDATE fs.materialization_runs SET finished_at = finished_at - interval '2 hours' WHERE view_name = 'wk_manual';
 SELECT fs_internal.write('prune_runs', interval '1 hour') AS pruned;

@@ -452,7 +452,7 @@ COMMENT ON FUNCTION fs_internal.run_batch(fs.view_versions, text, text, jsonb, t
 	'internal: gates (expectations), publishes and records one batch of a feature view version, staging it when it cannot be gated while published';
 
 CREATE OR REPLACE FUNCTION fs.materialize(view text, start timestamptz DEFAULT NULL, finish timestamptz DEFAULT NULL,
-	INOUT version int DEFAULT NULL, run_id bigint DEFAULT NULL,
+	INOUT version int DEFAULT NULL, run_id bigint DEFAULT NULL, full boolean DEFAULT false,
 	OUT rows_read bigint, OUT rows_written bigint, OUT online_rows bigint, OUT status text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog
@@ -469,6 +469,11 @@ BEGIN
 	IF start IS NOT NULL AND finish IS NOT NULL AND start >= finish THEN
 		RAISE EXCEPTION 'materialization window of feature view "%" is empty: start % is not before finish %',
 			view, start, finish USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF materialize.full AND (start IS NOT NULL OR finish IS NOT NULL) THEN
+		RAISE EXCEPTION 'a full materialization of feature view "%" reads the whole source: it takes no window', view
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Give full => true, or a window (start, finish) to backfill, not both.';
 	END IF;
 	vv := fs_internal.view_version(view, materialize.version);
 	-- The source is the owner's SQL: it runs as the owner role, never with the
@@ -489,6 +494,14 @@ BEGIN
 			materialize.run_id, view, vv.version
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
+	-- Without a window a run by hand is incremental, as the worker's are:
+	-- from the newest event time materialized, minus the view's lateness
+	-- (the first run, and full => true, read the whole source).
+	IF materialize.run_id IS NULL AND start IS NULL AND finish IS NULL AND NOT materialize.full THEN
+		start := fs_internal.incremental_start(fs_internal.newest_event_time(vv), vv.available_after,
+			coalesce((SELECT o.lateness FROM fs.view_options o WHERE o.view_name = vv.view_name),
+					 fs_internal.default_lateness()));
+	END IF;
 	r := fs_internal.run_batch(vv, CASE WHEN materialize.run_id IS NULL THEN 'manual' ELSE 'worker' END,
 							   vv.source_query, NULL, start, finish, materialize.run_id, started);
 	version := vv.version;
@@ -498,8 +511,8 @@ BEGIN
 	status := r.status;
 END;
 $$;
-COMMENT ON FUNCTION fs.materialize(text, timestamptz, timestamptz, int, bigint) IS
-	'materializes a version of a feature view (the latest by default) for the window start <= event time < finish, in one transaction; status says whether an expectation blocked the batch';
+COMMENT ON FUNCTION fs.materialize(text, timestamptz, timestamptz, int, bigint, boolean) IS
+	'materializes a version of a feature view (the latest by default) for the window start <= event time < finish (without one, incrementally: from the newest event time materialized minus the view''s lateness; full => true reads the whole source), in one transaction; status says whether an expectation blocked the batch';
 
 -- Records the first publication of a version that is only pushed to (the
 -- first successful run of the others is recorded by a trigger on the runs);

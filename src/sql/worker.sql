@@ -13,6 +13,13 @@
 -- launcher (w_fail_runs); history past feature_store.run_retention is pruned
 -- (w_prune_runs).
 
+-- The allowed lateness of a view that sets none.
+CREATE OR REPLACE FUNCTION fs_internal.default_lateness() RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$ SELECT interval '1 hour' $$;
+COMMENT ON FUNCTION fs_internal.default_lateness() IS 'internal: the allowed lateness of a feature view that sets none';
+
 -- Every version with the worker's view of it: its schedule, the view's
 -- options with their defaults, and its state.  "scheduled" says whether the
 -- worker keeps it fresh: every version of a view with a schedule is, until
@@ -22,11 +29,12 @@ CREATE OR REPLACE VIEW fs_internal.version_schedule AS
 SELECT vv.view_name, vv.version, vv.created_at, v.schedule, v.owner_role,
 	   v.schedule IS NOT NULL AS scheduled,
 	   coalesce(o.paused, false) AS paused,
-	   coalesce(o.lateness, interval '1 hour') AS lateness,
+	   coalesce(o.lateness, fs_internal.default_lateness()) AS lateness,
 	   coalesce(o.reconcile_every, interval '1 day') AS reconcile_every,
 	   coalesce(o.expected_freshness, 2 * v.schedule) AS expected_freshness,
 	   s.high_water, s.last_success_at, s.last_full_at,
-	   coalesce(s.consecutive_failures, 0) AS consecutive_failures, s.next_attempt_at, s.last_error, s.last_error_at
+	   coalesce(s.consecutive_failures, 0) AS consecutive_failures, s.next_attempt_at, s.last_error, s.last_error_at,
+	   vv.available_after
   FROM fs.view_versions vv
   JOIN fs.views v ON v.name = vv.view_name
   LEFT JOIN fs.view_options o ON o.view_name = vv.view_name
@@ -173,12 +181,44 @@ $$;
 COMMENT ON FUNCTION fs_internal.check_worker_role(regrole, text) IS
 	'internal: errors unless the role is a superuser (the background worker)';
 
+-- Where an incremental run of a version starts reading the source: at its
+-- high-water mark (the newest event time in its online table, where rows
+-- are stamped available_after after their source time: that much earlier
+-- in source time), or now if that is earlier, minus the allowed lateness;
+-- NULL (the whole source) without a high-water mark.
+CREATE OR REPLACE FUNCTION fs_internal.incremental_start(high_water timestamptz, available_after interval,
+	lateness interval) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+	SELECT CASE WHEN high_water IS NOT NULL
+				THEN least(high_water - coalesce(available_after, interval '0'), now()) - lateness END
+$$;
+COMMENT ON FUNCTION fs_internal.incremental_start(timestamptz, interval, interval) IS
+	'internal: the first source event time an incremental run reads, from the high-water mark, available_after and the lateness';
+
+-- The newest event time a version has materialized: its online table holds
+-- the newest row of each key.  NULL when it has none.
+CREATE OR REPLACE FUNCTION fs_internal.newest_event_time(vv fs.view_versions) RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+DECLARE
+	newest timestamptz;
+BEGIN
+	EXECUTE format('SELECT pg_catalog.max(%I)::timestamptz FROM %s', vv.ts_column, fs_internal.storage_rel(vv, true))
+		INTO newest;
+	RETURN newest;
+END;
+$$;
+COMMENT ON FUNCTION fs_internal.newest_event_time(fs.view_versions) IS
+	'internal: the newest event time in a feature view version''s online table';
+
 -- Starts the scheduled run of a version: records it "running", with the
 -- window it reads (NULL, a full run, when the version has no high-water mark
--- or its reconciliation is due; otherwise event times from the high-water
--- mark, or now if that is later, minus the allowed lateness).  Returns the
--- run id, or NULL when the version is not due a run (dropped, unscheduled,
--- paused, or running).
+-- or its reconciliation is due; otherwise from fs_internal.incremental_start).
+-- Returns the run id, or NULL when the version is not due a run (dropped,
+-- unscheduled, paused, or running).
 CREATE OR REPLACE FUNCTION fs_internal.w_start_run(caller regrole, view text, version int) RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog
@@ -201,7 +241,8 @@ BEGIN
 	END IF;
 	full_run := s.high_water IS NULL OR s.last_full_at IS NULL OR s.last_full_at + s.reconcile_every <= now();
 	INSERT INTO fs.materialization_runs (view_name, version, window_start, window_finish, started_at, status, trigger, run_by)
-	VALUES (view, version, CASE WHEN NOT full_run THEN least(s.high_water, now()) - s.lateness END, NULL,
+	VALUES (view, version,
+			CASE WHEN NOT full_run THEN fs_internal.incremental_start(s.high_water, s.available_after, s.lateness) END, NULL,
 			clock_timestamp(), 'running', 'worker', s.owner_role)
 	RETURNING run_id INTO id;
 	RETURN id;
@@ -477,8 +518,7 @@ BEGIN
 			  WHERE x.run_id = run AND x.action = 'blocked')), m.rows_read);
 		RETURN;
 	END IF;
-	EXECUTE format('SELECT pg_catalog.max(%I)::timestamptz FROM %s', vv.ts_column, fs_internal.storage_rel(vv, true))
-		INTO newest;
+	newest := fs_internal.newest_event_time(vv);
 	PERFORM fs_internal.write('finish_run', run, true, NULL::text, m.rows_read, m.rows_written, m.online_rows, newest);
 END;
 $$;

@@ -72,7 +72,7 @@ SQL
 		echo '\timing off'
 		echo "UPDATE src SET f1 = f1 + 1 WHERE k < $((NEW * KEYS / ROWS));"
 		echo '\timing on'
-		echo "SELECT rows_written FROM fs.materialize('manual_$r');"
+		echo "SELECT rows_written FROM fs.materialize('manual_$r', full => true);"
 	} | psql -Xq -v ON_ERROR_STOP=1 -o /dev/null >"$log" 2>&1 || { cat "$log" >&2; return 1; }
 	grep -oP '^Time: \K[0-9.]+' "$log" | tr '\n' ' '
 	echo

@@ -2,10 +2,11 @@
     materialization does (create <model>__dbt_tmp as ..., rename the model to
     <model>__dbt_backup, rename the tmp to the model, commit, drop the backup
     cascade), and in the same transaction registers the table as a feature
-    view and materializes it.  The source is the model's qualified name, which
-    feature_store resolves by name on every run, so the rebuild is picked up;
-    an unchanged definition keeps its version, and an unchanged window writes
-    nothing, so every `dbt run` can run it.
+    view and materializes it in full (the rebuilt model may differ anywhere,
+    so the run reads all of it: full => true).  The source is the model's
+    qualified name, which feature_store resolves by name on every run, so the
+    rebuild is picked up; an unchanged definition keeps its version, and
+    unchanged rows write nothing, so every `dbt run` can run it.
 
     Config: entity (required), key_column (required), event_time (required),
     entity_key_type (creates the entity when given), ttl, schedule,
@@ -108,7 +109,7 @@
   {%- set status = none -%}
   {%- if config.get('materialize', true) -%}
     {% call statement('fs_materialize', fetch_result=True) -%}
-      select rows_written, status from fs.materialize({{ feature_store.lit(name) }})
+      select rows_written, status from fs.materialize({{ feature_store.lit(name) }}, full => true)
     {%- endcall %}
     {%- set materialized = load_result('fs_materialize')['data'][0] -%}
     {%- set written = materialized[0] -%}
