@@ -437,23 +437,53 @@ AsofChunkBounds(PlannerInfo *root, RelOptInfo *innerrel, AsofJoinClauses *jc, in
 }
 
 
-/* Tells whether an index can return every column the scan of rel needs. */
-bool
-AsofIndexCoversRel(RelOptInfo *rel, IndexOptInfo *index)
+/* The columns of rel an index can return, as attribute numbers offset as pull_varattnos does. */
+static Bitmapset *
+AsofIndexReturns(IndexOptInfo *index)
 {
-	Bitmapset  *needed = NULL;
 	Bitmapset  *covered = NULL;
-	ListCell   *lc;
 	int			i;
 
-	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &needed);
-	foreach(lc, rel->baserestrictinfo)
-		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, rel->relid, &needed);
 	for (i = 0; i < index->ncolumns; i++)
 	{
 		if (index->indexkeys[i] != 0 && index->canreturn[i])
 			covered = bms_add_member(covered,
 									 index->indexkeys[i] - FirstLowInvalidHeapAttributeNumber);
 	}
-	return bms_is_subset(needed, covered);
+	return covered;
+}
+
+/* The columns of rel its filters read, with those of clauses (RestrictInfos). */
+static Bitmapset *
+AsofQualColumns(RelOptInfo *rel, List *clauses)
+{
+	Bitmapset  *needed = NULL;
+	ListCell   *lc;
+
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, rel->relid, &needed);
+	foreach(lc, clauses)
+		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, rel->relid, &needed);
+	return needed;
+}
+
+/* Tells whether an index can return every column the scan of rel needs. */
+bool
+AsofIndexCoversRel(RelOptInfo *rel, IndexOptInfo *index)
+{
+	Bitmapset  *needed = AsofQualColumns(rel, NIL);
+
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &needed);
+	return bms_is_subset(needed, AsofIndexReturns(index));
+}
+
+/*
+ * Tells whether an index can return every column of rel that its filters
+ * and clauses (the join's other conditions) read: a walk through the index
+ * can then decide a match without reading the heap (asof_index.c).
+ */
+bool
+AsofIndexCoversQuals(RelOptInfo *rel, IndexOptInfo *index, List *clauses)
+{
+	return bms_is_subset(AsofQualColumns(rel, clauses), AsofIndexReturns(index));
 }

@@ -23,6 +23,8 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/primnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
 #include "utils/lsyscache.h"
@@ -117,10 +119,40 @@ AsofBeginProbe(AsofState *st, EState *estate, List *priv)
 	st->walk_scan->xs_want_itup = st->index_only;
 }
 
+/*
+ * Walker for AsofQualReadsIndexOnly: true at a column of the scan tuple that
+ * is a feature column the index lacks, or that is not a plain column.
+ */
+static bool
+AsofNeedsHeapWalker(Node *node, AsofState *st)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varno != INDEX_VAR || var->varattno <= 0)
+			return true;
+		return var->varattno > st->outer_natts &&
+			st->idx_map[var->varattno - st->outer_natts - 1] < 0;
+	}
+	return expression_tree_walker(node, AsofNeedsHeapWalker, st);
+}
+
+/* Whether a condition of the plan reads only spine columns and feature columns in the index. */
+static bool
+AsofQualReadsIndexOnly(AsofState *st, Node *qual)
+{
+	return !AsofNeedsHeapWalker(qual, st);
+}
+
 /* Probe and merge over index: opens the feature table and its index and starts the scan. */
 void
 AsofBeginIndex(AsofState *st, EState *estate, List *priv)
 {
+	CustomScan *cscan = (CustomScan *) st->css.ss.ps.plan;
+
 	st->heap = table_open(st->heap_oid, AccessShareLock);
 	st->index = index_open(st->index_oid, AccessShareLock);
 	AsofBeginIndexColumns(st, estate, list_nth(priv, ASOF_PRIV_PROBE_COLS));
@@ -157,14 +189,16 @@ AsofBeginIndex(AsofState *st, EState *estate, List *priv)
 		st->range_coll = st->index->rd_indcollation[0];
 	}
 	/*
-	 * Only the keys and the time decide which feature row a spine row
-	 * matches: when the other feature columns are not in the index and no
-	 * condition needs them on the rows walked past, the walk reads index
-	 * tuples (on all-visible pages, as an index-only scan does) and the heap
-	 * row is fetched only for a match (AsofFillLazyMatch), not for every
-	 * feature row of the key.
+	 * Only the keys, the time and the conditions decide which feature row a
+	 * spine row matches: when the other feature columns are not in the index
+	 * and no condition needs them, the walk reads index tuples (on
+	 * all-visible pages, as an index-only scan does) and the heap row is
+	 * fetched only for a match (AsofFillLazyMatch), not for every feature
+	 * row of the key.
 	 */
-	st->lazy = !st->index_only && st->base_qual == NULL && st->cand_qual == NULL;
+	st->lazy = !st->index_only &&
+		AsofQualReadsIndexOnly(st, list_nth(cscan->custom_exprs, ASOF_EXPRS_BASE)) &&
+		AsofQualReadsIndexOnly(st, list_nth(cscan->custom_exprs, ASOF_EXPRS_CAND));
 	if (st->lazy)
 		st->lazy_heapslot = table_slot_create(st->heap, &estate->es_tupleTable);
 	st->scan = index_beginscan(st->heap, st->index, estate->es_snapshot,

@@ -421,7 +421,7 @@ AsofAddIndexMergePaths(AsofPathContext *pc)
 						   covers, NULL, 1.0, false);
 	inner_rows = Max(ip->path.rows, 1.0);
 	index_cost = ip->path.total_cost;
-	if (!covers && jc->cand_quals == NIL && pc->innerrel->baserestrictinfo == NIL)
+	if (!covers && AsofIndexCoversQuals(pc->innerrel, index, jc->cand_quals))
 	{
 		/*
 		 * The walk reads index tuples (the heap only on pages not

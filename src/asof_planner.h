@@ -91,6 +91,7 @@ extern IndexOptInfo *AsofFindProbeIndex(PlannerInfo *root, RelOptInfo *innerrel,
 extern IndexOptInfo *AsofFindMergeIndex(PlannerInfo *root, RelOptInfo *innerrel,
 										AsofJoinClauses *jc);
 extern bool AsofIndexCoversRel(RelOptInfo *rel, IndexOptInfo *index);
+extern bool AsofIndexCoversQuals(RelOptInfo *rel, IndexOptInfo *index, List *clauses);
 extern List *AsofChunkBounds(PlannerInfo *root, RelOptInfo *innerrel,
 							 AsofJoinClauses *jc, int nchunks);
 

@@ -43,10 +43,15 @@
 -- run has revised rows of a version (materialization_runs.rows_revised), the
 -- join says so itself, since the as-of join breaks ties on event time in the
 -- order its strategy reads the rows (README "Append-only history"):
---     AND view fs_created_at = (SELECT max(fs_created_at) of the view's rows
---                               with the spine's key and that event time
---                               [created by the spine time, with known_at])
--- which leaves one candidate per event time.
+--     AND view fs_created_at >= (SELECT max(fs_created_at) of the view's rows
+--                                with the spine's key and that event time
+--                                [created by the spine time, with known_at])
+-- which leaves one candidate per event time.  ">=" means "=" here (the row
+-- is one of those the maximum is taken over, or, with known_at, fails the
+-- condition on its own created time), and the planner prices it as a range
+-- condition that most rows pass, as they do, rather than as an equality with
+-- an unknown value that almost none would: the as-of join's walk is priced
+-- by how many candidates it expects to read per spine row.
 
 -- The as-of condition between a spine time (an SQL expression of type
 -- spine_type) and a feature view's time column (feature_ts, of type
@@ -298,8 +303,8 @@ BEGIN
 				joins := joins || format(E'\n   AND %I.fs_created_at <= %s', alias, spine_at);
 			END IF;
 			IF fs_internal.history_revised(r.view_name, r.version) THEN
-				joins := joins || format(E'\n   AND %1$I.fs_created_at = (SELECT pg_catalog.max(n.fs_created_at) FROM %2$s AS n'
-										 || E'\n                            WHERE n.%3$I = s.%4$I AND n.%5$I = %1$I.%5$I%6$s)',
+				joins := joins || format(E'\n   AND %1$I.fs_created_at >= (SELECT pg_catalog.max(n.fs_created_at) FROM %2$s AS n'
+										 || E'\n                             WHERE n.%3$I = s.%4$I AND n.%5$I = %1$I.%5$I%6$s)',
 										 alias, fs_internal.storage_rel(fs_internal.view_version(r.view_name, r.version), false),
 										 r.key_column, key_column, r.ts_column,
 										 CASE WHEN known_at THEN format(' AND n.fs_created_at <= %s', spine_at) ELSE '' END);
