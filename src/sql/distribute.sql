@@ -131,7 +131,7 @@ COMMENT ON FUNCTION fs_internal.distributed_stage(fs.view_versions) IS
 -- and the stage is emptied again.  The statements, run as the caller (the
 -- view's owner) under the view's search_path:
 --   1. (unless staged) stage the window's rows;
---   2. into an empty history, all rows at once (as publish_first_sql);
+--   2. into an empty history, all rows at once (as publish_fast_sql);
 --      otherwise, or when a key and event time repeats, check: rows for
 --      one key and event time that differ (and, with a
 --      created-time column, share their created time) are counted, and one
@@ -214,7 +214,7 @@ BEGIN
 	GET DIAGNOSTICS n = ROW_COUNT;
 	empty := n = 0;
 	-- Into an empty history, every row of the stage as it is (no row can be
-	-- unchanged or a revision), as publish_first_sql does on one node: a
+	-- unchanged or a revision), as publish_fast_sql does on one node: a
 	-- key and event time repeated in the batch fails on the history's
 	-- primary key, and the general statements then publish the batch.
 	IF empty THEN
