@@ -170,11 +170,8 @@ DECLARE
 BEGIN
 	SELECT array_agg(f.name ORDER BY f.position) INTO names
 	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version;
-	cols := format('%I, %I', vv.key_column, vv.ts_column)
-			|| (SELECT string_agg(format(', %I', x), '') FROM unnest(names) x);
-	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
-				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
-				  ELSE format('%I + $3', vv.ts_column) END;
+	cols := fs_internal.version_columns(vv);
+	stamp := fs_internal.stamp_sql(vv);
 	-- 1. stage
 	IF NOT staged THEN
 		EXECUTE format('INSERT INTO %s (%s) SELECT %2$s FROM (%s) AS fs_source '

@@ -620,9 +620,7 @@ BEGIN
 	-- keep the rows that explain it out of the quarantine)
 	token := fs_internal.begin_user_sql(fs_internal.view_owner(vv.view_name), '');
 	IF gate.blocked OR EXISTS (SELECT FROM jsonb_array_elements(gate.results) r WHERE r ->> 'action' = 'dropped') THEN
-		cols := (SELECT format('%I, %I', vv.key_column, vv.ts_column)
-						|| coalesce(string_agg(format(', %I', f.name), '' ORDER BY f.position), '')
-				   FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version);
+		cols := fs_internal.version_columns(vv);
 		EXECUTE format('INSERT INTO %s (fs_run_id, fs_failed_expectations, %s) '
 					   'SELECT $1, pg_catalog.array_cat(coalesce(fs_failed_expectations, ''{}''), $2), %2$s FROM %3$s '
 					   'WHERE $3 OR fs_dropped '

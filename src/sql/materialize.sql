@@ -49,9 +49,7 @@ DECLARE
 BEGIN
 	SELECT array_agg(f.name ORDER BY f.position) INTO names
 	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version;
-	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
-				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
-				  ELSE format('%I + $3', vv.ts_column) END;
+	stamp := fs_internal.stamp_sql(vv);
 	RETURN format($q$
 WITH fs_gate AS (
 %15$s
@@ -156,9 +154,7 @@ DECLARE
 BEGIN
 	SELECT array_agg(f.name ORDER BY f.position) INTO names
 	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version;
-	stamp := CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
-				  WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
-				  ELSE format('%I + $3', vv.ts_column) END;
+	stamp := fs_internal.stamp_sql(vv);
 	cols := (SELECT string_agg(format('%I', x), ', ') FROM unnest(names) x);
 	-- the batch's rows, stamped, when the gate passes
 	rows_sql := format($q$SELECT %1$I, %4$s AS %2$I, %3$s FROM (
@@ -344,9 +340,7 @@ BEGIN
 			vv := fs_internal.view_version(vv.view_name, vv.version);
 		END IF;
 		stage := fs_internal.gate_rel(vv, true);
-		cols := format('%I, %I', vv.key_column, vv.ts_column)
-				|| coalesce((SELECT string_agg(format(', %I', f.name), '' ORDER BY f.position) FROM fs.view_features f
-							  WHERE f.view_name = vv.view_name AND f.version = vv.version), '');
+		cols := fs_internal.version_columns(vv);
 	END IF;
 
 	-- The statements of publish_fast_sql need row ids, which name no row

@@ -369,6 +369,33 @@ CREATE OR REPLACE FUNCTION fs_internal.source_time_truncation(query text, ts_col
 COMMENT ON FUNCTION fs_internal.source_time_truncation(text, text) IS
 	'internal: how a source query''s event time column truncates a time (date_trunc, date_bin, a cast to date) when the query aggregates rows, and the window''s length; NULLs otherwise';
 
+-- The columns of a version's batches and storage, quoted and in order: its
+-- key, its event time, then its features.
+CREATE OR REPLACE FUNCTION fs_internal.version_columns(vv fs.view_versions) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+	SELECT format('%I, %I', vv.key_column, vv.ts_column)
+		   || coalesce(string_agg(format(', %I', f.name), '' ORDER BY f.position), '')
+	  FROM fs.view_features f WHERE f.view_name = vv.view_name AND f.version = vv.version
+$$;
+COMMENT ON FUNCTION fs_internal.version_columns(fs.view_versions) IS
+	'internal: a feature view version''s key, event time and feature columns, quoted, as a column list';
+
+-- The expression that stamps a batch row's event time with the time its
+-- values are known (README "Event time means known at"): the source's event
+-- time plus available_after, bound as $3 by the publishing statements.
+CREATE OR REPLACE FUNCTION fs_internal.stamp_sql(vv fs.view_versions) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog
+AS $$
+	SELECT CASE WHEN vv.available_after IS NULL THEN format('%I', vv.ts_column)
+				WHEN vv.ts_type = 'date'::regtype THEN format('(%I + $3)::date', vv.ts_column)
+				ELSE format('%I + $3', vv.ts_column) END
+$$;
+COMMENT ON FUNCTION fs_internal.stamp_sql(fs.view_versions) IS
+	'internal: the SQL expression of a batch row''s event time as stored (plus available_after, parameter $3)';
+
 -- How full an online table's pages are filled (percent): a run that updates
 -- every key of a page finds room on the page for each row's new version
 -- (a HOT update, no new index entry), at twice the size of a full table.
